@@ -1,0 +1,73 @@
+"""Settings for every bankchat process, read from the environment (prefix ``BANKCHAT_``).
+
+Each field here is documented in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The process-wide configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="BANKCHAT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".bankchat"),
+        description="Directory for the SQLite file, keys and caches.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; unset means a SQLite file in the data directory.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the servers bind to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the platform.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = Field(
+        default="console", description="json: one JSON object per line; console: for people."
+    )
+    sandbox_port: int = Field(default=8001, ge=1, le=65535, description="Port of the sandbox.")
+    sandbox_seed: int = Field(default=42, description="Seed of the sandbox data generator.")
+    sandbox_live_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="New sandbox transactions per second in live mode (0 = off).",
+    )
+    sandbox_partner_secret: str | None = Field(
+        default=None,
+        description=(
+            "Shared secret for the sandbox partner extension (HMAC); unset means one is "
+            "created in the data directory."
+        ),
+    )
+    spec_dir: Path | None = Field(
+        default=None,
+        description="Directory holding nextgenpsd2/psd2-api_v1.3.11.yaml (conformance tests).",
+    )
+    require_services: bool = Field(
+        default=False,
+        description="Tests fail instead of skipping when PostgreSQL or NATS is unreachable.",
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the configured one or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bankchat.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory (owner-only) if missing and return it."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,140 @@
+"""Fixtures shared by all tests: databases on SQLite and PostgreSQL, the live sandbox bank
+over real HTTP, and NextGenPSD2 conformance checking of every response."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bankchat import db
+from bankchat.sandbox.app import create_app
+from bankchat.sandbox.world import World
+from tests.conformance import Conformance, load_spec, spec_path
+from tests.sandbox.worlds import small_world
+from tests.services import POSTGRES_URL, port_open, unavailable
+
+PARTNER_SECRET = "test-partner-secret"  # noqa: S105 - a fixed secret for tests only
+
+
+# -- databases ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A fresh, migrated database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        await db.upgrade(engine)
+        yield engine
+        await engine.dispose()
+        return
+    if not port_open("127.0.0.1", 5432):
+        unavailable("PostgreSQL is not reachable on 127.0.0.1:5432")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = db.create_engine(POSTGRES_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = db.create_engine(
+        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
+    )
+    try:
+        await db.upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+# -- conformance ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Conformance:
+    """Checks responses against the official NextGenPSD2 OpenAPI file."""
+    path = spec_path()
+    if path is None:
+        unavailable("BANKCHAT_SPEC_DIR does not point at the NextGenPSD2 spec directory")
+        raise AssertionError("unreachable")
+    return Conformance(load_spec(path))
+
+
+# -- the sandbox over real HTTP -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveSandbox:
+    """A sandbox bank served by uvicorn on a loopback port."""
+
+    world: World
+    url: str
+
+    def bank_url(self, bank_id: str) -> str:
+        return f"{self.url}/banks/{bank_id}"
+
+
+def serve(world: World) -> Iterator[LiveSandbox]:
+    """Run the sandbox app for ``world`` in a thread until the generator is closed."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(world, partner_secret=PARTNER_SECRET),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
+    try:
+        yield LiveSandbox(world, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def world() -> World:
+    """A small world, fresh for each test."""
+    return small_world()
+
+
+@pytest.fixture
+def sandbox(world: World) -> Iterator[LiveSandbox]:
+    """The sandbox serving ``world`` over real HTTP on loopback."""
+    yield from serve(world)
+
+
+@pytest.fixture
+async def client(
+    sandbox: LiveSandbox, conformance: Conformance
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client to the live sandbox that checks every NextGenPSD2 response."""
+    async with httpx.AsyncClient(
+        base_url=sandbox.url, event_hooks={"response": [conformance.hook]}, timeout=10
+    ) as http:
+        yield http
