@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -10,15 +14,44 @@ from bankchat.sandbox.errors import install_error_handlers
 from bankchat.sandbox.world import World
 
 
-def create_app(world: World, *, partner_secret: str) -> FastAPI:
+@dataclass(frozen=True)
+class SandboxOptions:
+    """How the sandbox runs besides its data."""
+
+    partner_secret: str
+    clearing_interval: float = 1.0  # seconds between clearing runs for non-instant payments
+    live_rate: float = 0.0  # new transactions per second (0 = off)
+
+
+def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[Any, Any, None]]:
+    """The long-running tasks of a serving sandbox (clearing, live feed, webhooks)."""
+    loops: list[Coroutine[Any, Any, None]] = []
+    # Each module that needs a loop adds one line here.
+    return loops
+
+
+def create_app(world: World, *, partner_secret: str, **options: Any) -> FastAPI:
     """The sandbox app serving ``world``; ``partner_secret`` signs the partner extension."""
+    settings = SandboxOptions(partner_secret=partner_secret, **options)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(loop) for loop in _background_loops(world, settings)]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     app = FastAPI(
         title="bankchat sandbox bank",
         description="Fictional banks speaking Berlin Group NextGenPSD2 XS2A 1.3.11.",
         version="1.3.11",
+        lifespan=lifespan,
     )
     app.state.world = world
-    app.state.partner_secret = partner_secret
+    app.state.options = settings
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -31,5 +64,5 @@ def create_app(world: World, *, partner_secret: str) -> FastAPI:
             response.headers["X-Request-ID"] = request_id
         return response
 
-    # Routers (each module owns its routes):
+    # Routers: each module that serves routes adds one include_router line here.
     return app
