@@ -6,10 +6,13 @@ import asyncio
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from bankchat import db
 from bankchat.config import get_settings
 from bankchat.logging import configure_logging
+from bankchat.sandbox.world import World
+from bankchat.secrets_file import read_or_create_secret
 
 app = typer.Typer(help="bankchat: banking inside a messenger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -40,3 +43,112 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
     current = asyncio.run(_run())
     console.print(f"database at revision [bold]{current}[/bold]")
+
+
+sandbox_app = typer.Typer(help="The sandbox banks (NextGenPSD2).", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def _sandbox_world(seed: int, customers_per_bank: int) -> World:
+    from datetime import date
+
+    from bankchat.sandbox.generator import generate_world
+
+    return generate_world(seed, today=date.today(), customers_per_bank=customers_per_bank)
+
+
+def _print_customers(world: World, base_url: str | None = None) -> None:
+    table = Table(title="Sandbox customers (log in on the bank's pages with these)")
+    for column in ("bank", "name", "login", "password", "accounts"):
+        table.add_column(column)
+    for customer in sorted(world.customers.values(), key=lambda c: (c.bank_id, c.login)):
+        accounts = ", ".join(
+            f"{a.kind.value} {a.iban or a.bban or a.masked_pan}"
+            for a in world.customer_accounts(customer.id)
+        )
+        table.add_row(
+            world.banks[customer.bank_id].name,
+            customer.name,
+            customer.login,
+            customer.password,
+            accounts,
+        )
+    console.print(table)
+    if base_url:
+        banks = Table(title="Sandbox banks (NextGenPSD2 base URLs)")
+        for column in ("bank", "PSD2 base URL", "online banking"):
+            banks.add_column(column)
+        for bank in world.banks.values():
+            root = f"{base_url}/banks/{bank.id}"
+            banks.add_row(bank.name, root, f"{root}/online-banking")
+        console.print(banks)
+
+
+@sandbox_app.command("customers")
+def sandbox_customers(
+    seed: int = typer.Option(None, help="Generator seed (default BANKCHAT_SANDBOX_SEED)."),
+    customers_per_bank: int = typer.Option(6, min=1, max=200),
+) -> None:
+    """List the seeded customers with their logins and passwords."""
+    settings = get_settings()
+    _print_customers(
+        _sandbox_world(settings.sandbox_seed if seed is None else seed, customers_per_bank)
+    )
+
+
+def serve_sandbox(
+    *, host: str, port: int, seed: int, live_rate: float, customers_per_bank: int
+) -> None:
+    """Generate the sandbox world, print how to reach it and serve it until interrupted."""
+    import uvicorn
+
+    from bankchat.sandbox.app import create_app
+
+    settings = get_settings()
+    secret = settings.sandbox_partner_secret or read_or_create_secret(
+        settings.ensure_data_dir() / "sandbox-partner-secret"
+    )
+    world = _sandbox_world(seed, customers_per_bank)
+    base_url = f"http://{host}:{port}"
+    _print_customers(world, base_url)
+    console.print(f"\nOpen [bold]{base_url}/[/bold] to try the consent flow in a browser.\n")
+    uvicorn.run(
+        create_app(world, partner_secret=secret, live_rate=live_rate),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: int = typer.Option(None, help="Port (default BANKCHAT_SANDBOX_PORT)."),
+    seed: int = typer.Option(None, help="Generator seed (default BANKCHAT_SANDBOX_SEED)."),
+    live_rate: float = typer.Option(
+        None, "--live-rate", min=0.0, help="New transactions per second (0 = off)."
+    ),
+    host: str = typer.Option(None, help="Bind address (default BANKCHAT_HOST)."),
+    customers_per_bank: int = typer.Option(6, min=1, max=200),
+) -> None:
+    """Serve the sandbox banks over HTTP."""
+    settings = get_settings()
+    serve_sandbox(
+        host=host or settings.host,
+        port=port or settings.sandbox_port,
+        seed=settings.sandbox_seed if seed is None else seed,
+        live_rate=settings.sandbox_live_rate if live_rate is None else live_rate,
+        customers_per_bank=customers_per_bank,
+    )
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run bankchat on its embedded defaults. Until the platform lands: the sandbox banks."""
+    settings = get_settings()
+    serve_sandbox(
+        host=settings.host,
+        port=settings.sandbox_port,
+        seed=settings.sandbox_seed,
+        live_rate=settings.sandbox_live_rate or 0.2,
+        customers_per_bank=6,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
+from bankchat.sandbox import demo_tpp
 from bankchat.sandbox.errors import install_error_handlers
 from bankchat.sandbox.world import World
 
@@ -65,4 +66,5 @@ def create_app(world: World, *, partner_secret: str, **options: Any) -> FastAPI:
         return response
 
     # Routers: each module that serves routes adds one include_router line here.
+    app.include_router(demo_tpp.router)
     return app
