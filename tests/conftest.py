@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -92,11 +93,11 @@ class LiveSandbox:
         return f"{self.url}/banks/{bank_id}"
 
 
-def serve(world: World) -> Iterator[LiveSandbox]:
+def serve(world: World, **options: Any) -> Iterator[LiveSandbox]:
     """Run the sandbox app for ``world`` in a thread until the generator is closed."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(world, partner_secret=PARTNER_SECRET),
+        create_app(world, partner_secret=PARTNER_SECRET, **options),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -124,9 +125,19 @@ def world() -> World:
 
 
 @pytest.fixture
-def sandbox(world: World) -> Iterator[LiveSandbox]:
+def sandbox_options() -> dict[str, Any]:
+    """Options for ``create_app``; override in a test module to change them.
+
+    Tests change the world from their own thread while uvicorn serves it from another, so
+    the clearing loop is parked: tests that want clearing call ``run_clearing`` themselves.
+    """
+    return {"clearing_interval": 3600.0}
+
+
+@pytest.fixture
+def sandbox(world: World, sandbox_options: dict[str, Any]) -> Iterator[LiveSandbox]:
     """The sandbox serving ``world`` over real HTTP on loopback."""
-    yield from serve(world)
+    yield from serve(world, **sandbox_options)
 
 
 @pytest.fixture

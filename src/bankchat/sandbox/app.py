@@ -10,8 +10,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from bankchat.sandbox import demo_tpp
+from bankchat.sandbox import (
+    accounts_api,
+    consents_api,
+    demo_tpp,
+    online_banking,
+    partner,
+    partner_api,
+    payments,
+    payments_api,
+    sca,
+)
 from bankchat.sandbox.errors import install_error_handlers
+from bankchat.sandbox.live import live_loop
 from bankchat.sandbox.world import World
 
 
@@ -28,6 +39,10 @@ def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[A
     """The long-running tasks of a serving sandbox (clearing, live feed, webhooks)."""
     loops: list[Coroutine[Any, Any, None]] = []
     # Each module that needs a loop adds one line here.
+    loops.append(partner.webhook_loop(world, options))
+    loops.append(payments.clearing_loop(world, options.clearing_interval))
+    if options.live_rate > 0:
+        loops.append(live_loop(world, options.live_rate, seed=0))
     return loops
 
 
@@ -66,5 +81,11 @@ def create_app(world: World, *, partner_secret: str, **options: Any) -> FastAPI:
         return response
 
     # Routers: each module that serves routes adds one include_router line here.
+    app.include_router(consents_api.router)
+    app.include_router(accounts_api.router)
+    app.include_router(sca.router)
+    app.include_router(online_banking.router)
+    app.include_router(partner_api.router)
     app.include_router(demo_tpp.router)
+    app.include_router(payments_api.router)
     return app

@@ -8,6 +8,7 @@ JSON, unknown route, wrong method), into the spec's error body. Nothing escapes 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,10 +45,9 @@ def error_body(code: str, text: str, path: str | None = None) -> dict[str, objec
 
 
 def error_response(request: Request, error: Psd2Error) -> JSONResponse:
-    headers = {}
-    request_id = request.headers.get("X-Request-ID")
-    if request_id:
-        headers["X-Request-ID"] = request_id
+    # The spec requires X-Request-ID on every response; a request that lacked one (itself
+    # an error) gets a fresh id so the TPP can still quote it.
+    headers = {"X-Request-ID": request.headers.get("X-Request-ID") or str(uuid.uuid4())}
     return JSONResponse(
         error_body(error.code, error.text, error.path), status_code=error.status, headers=headers
     )

@@ -63,6 +63,7 @@ class World:
         self.cards: dict[str, Card] = {}
         self.consents: dict[str, Consent] = {}
         self.payments: dict[str, Payment] = {}
+        self._payments_by_request: dict[tuple[str, str], Payment] = {}
         # Per account, ordered by (sort date, insertion); the PSD2 API lists newest first.
         self.transactions: dict[str, list[Transaction]] = {}
         self._sort_keys: dict[str, list[tuple[date, int]]] = {}
@@ -99,6 +100,14 @@ class World:
 
     def add_card(self, card: Card) -> None:
         self.cards[card.id] = card
+
+    def add_payment(self, payment: Payment) -> None:
+        self.payments[payment.id] = payment
+        self._payments_by_request[(payment.bank_id, payment.request_id)] = payment
+
+    def payment_by_request_id(self, bank_id: str, request_id: str) -> Payment | None:
+        """The payment a bank created for an ``X-Request-ID``, if any (idempotent retries)."""
+        return self._payments_by_request.get((bank_id, request_id))
 
     # -- queries --------------------------------------------------------------------
 
@@ -167,6 +176,14 @@ class World:
         tx.booking_date = booking_date
         self._insert(tx)
         self.emit(WorldEvent("transaction.booked", ledger.bank_id, tx.account_id, tx))
+        return tx
+
+    def list_posted(self, tx: Transaction) -> Transaction:
+        """Show ``tx`` on its account without posting it: its ledger posting was already
+        made as a leg of another entry (a transfer between two accounts of one bank)."""
+        self._insert(tx)
+        bank_id = self.accounts[tx.account_id].bank_id
+        self.emit(WorldEvent("transaction.created", bank_id, tx.account_id, tx))
         return tx
 
     def _insert(self, tx: Transaction) -> None:

@@ -1,0 +1,148 @@
+"""German and English for the bank's own pages (SCA and online banking): the texts, the
+choice of language, and amounts and dates formatted per locale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+LANGUAGES = ("de", "en")
+_LOCALES = {"de": "de_DE", "en": "en_US"}
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "language_name": {"de": "Deutsch", "en": "English"},
+    "switch_to": {"de": "English", "en": "Deutsch"},
+    "switch_label": {"de": "Switch to English", "en": "Auf Deutsch wechseln"},
+    "login_title": {"de": "Anmelden", "en": "Log in"},
+    "login_intro_consent": {
+        "de": "{app} möchte auf Ihre Kontodaten zugreifen. Bitte melden Sie sich an.",
+        "en": "{app} would like to access your account data. Please log in.",
+    },
+    "login_intro_payment": {
+        "de": "Bitte melden Sie sich an, um die Zahlung freizugeben.",
+        "en": "Please log in to authorise the payment.",
+    },
+    "login_intro_banking": {
+        "de": "Melden Sie sich an, um Ihre Freigaben für Apps zu sehen.",
+        "en": "Log in to see the access you gave to apps.",
+    },
+    "login": {"de": "Anmeldename", "en": "Login name"},
+    "password": {"de": "Passwort", "en": "Password"},
+    "submit_login": {"de": "Anmelden", "en": "Log in"},
+    "login_failed": {
+        "de": "Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Eingaben.",
+        "en": "Login failed. Please check what you entered.",
+    },
+    "form_expired": {
+        "de": "Das Formular ist abgelaufen. Bitte beginnen Sie erneut.",
+        "en": "This form has expired. Please start again.",
+    },
+    "consent_title": {"de": "Zugriff freigeben", "en": "Grant access"},
+    "consent_asks": {
+        "de": "{app} bittet um Zugriff auf folgende Daten:",
+        "en": "{app} asks to see the following data:",
+    },
+    "scope_accounts": {"de": "die Liste Ihrer Konten", "en": "the list of your accounts"},
+    "scope_balances": {"de": "Kontostände", "en": "balances"},
+    "scope_transactions": {"de": "Umsätze", "en": "transactions"},
+    "until": {"de": "bis einschließlich {date}", "en": "until {date} (inclusive)"},
+    "frequency": {
+        "de": "höchstens {n}-mal am Tag ohne Ihr Zutun",
+        "en": "at most {n} times a day without you being present",
+    },
+    "one_off": {"de": "einmalig", "en": "once"},
+    "choose_accounts": {
+        "de": "Für welche Konten geben Sie den Zugriff frei?",
+        "en": "Which accounts do you give access to?",
+    },
+    "select_one": {
+        "de": "Bitte wählen Sie mindestens ein Konto aus.",
+        "en": "Please select at least one account.",
+    },
+    "approve": {"de": "Freigeben", "en": "Approve"},
+    "deny": {"de": "Ablehnen", "en": "Deny"},
+    "payment_title": {"de": "Zahlung freigeben", "en": "Authorise payment"},
+    "from_account": {"de": "Von Konto", "en": "From account"},
+    "creditor": {"de": "Empfänger", "en": "Payee"},
+    "creditor_account": {"de": "Konto des Empfängers", "en": "Payee's account"},
+    "amount": {"de": "Betrag", "en": "Amount"},
+    "remittance": {"de": "Verwendungszweck", "en": "Reference"},
+    "done_title": {"de": "Erledigt", "en": "Done"},
+    "already_handled": {
+        "de": "Diese Anfrage wurde bereits bearbeitet.",
+        "en": "This request has already been handled.",
+    },
+    "unknown_request": {
+        "de": "Diese Anfrage ist uns nicht bekannt.",
+        "en": "We do not know this request.",
+    },
+    "banking_title": {"de": "Ihre Freigaben", "en": "Your app access"},
+    "no_consents": {
+        "de": "Sie haben noch keiner App Zugriff gegeben.",
+        "en": "You have not given any app access yet.",
+    },
+    "col_app": {"de": "App", "en": "App"},
+    "col_data": {"de": "Daten", "en": "Data"},
+    "col_accounts": {"de": "Konten", "en": "Accounts"},
+    "col_valid_until": {"de": "Gültig bis", "en": "Valid until"},
+    "col_status": {"de": "Status", "en": "Status"},
+    "col_action": {"de": "Aktion", "en": "Action"},
+    "revoke": {"de": "Widerrufen", "en": "Revoke"},
+    "revoked_notice": {
+        "de": "Der Zugriff von {app} wurde widerrufen.",
+        "en": "The access of {app} has been revoked.",
+    },
+    "logout": {"de": "Abmelden", "en": "Log out"},
+    "status_received": {"de": "wartet auf Freigabe", "en": "waiting for approval"},
+    "status_valid": {"de": "gültig", "en": "valid"},
+    "status_rejected": {"de": "abgelehnt", "en": "denied"},
+    "status_revokedByPsu": {"de": "von Ihnen widerrufen", "en": "revoked by you"},
+    "status_expired": {"de": "abgelaufen", "en": "expired"},
+    "status_terminatedByTpp": {"de": "von der App beendet", "en": "ended by the app"},
+}
+
+
+def choose_language(query_lang: str | None, accept_language: str | None, default: str) -> str:
+    """``?lang=`` first, then the browser's preference, then the bank's language."""
+    if query_lang in LANGUAGES:
+        return query_lang
+    ranked: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.split("-")[0].lower()
+        if primary in LANGUAGES:
+            ranked.append((quality, primary))
+    if ranked:
+        return max(ranked, key=lambda item: item[0])[1]
+    return default if default in LANGUAGES else "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """The page texts and formats of one language."""
+
+    language: str
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = _TEXTS[key][self.language]
+        return text.format(**values) if values else text
+
+    @property
+    def other_language(self) -> str:
+        return "en" if self.language == "de" else "de"
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=_LOCALES[self.language])
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="long", locale=_LOCALES[self.language])

@@ -1,0 +1,340 @@
+"""The bank's SCA pages of the redirect approach: the PSU logs in and approves or denies an
+AIS consent or a payment, then the browser goes back to the TPP.
+
+Each flow has two steps, login and decision. The login is carried from one to the next
+by a signed form token bound to the consent or payment, never by a session.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bankchat.sandbox import consents, payments
+from bankchat.sandbox.deps import BankDep, WorldDep
+from bankchat.sandbox.i18n import Texts
+from bankchat.sandbox.model import (
+    Account,
+    Bank,
+    Consent,
+    ConsentStatus,
+    Customer,
+    Payment,
+    PaymentStatus,
+    ScaStatus,
+)
+from bankchat.sandbox.pages import (
+    authenticate,
+    form_tokens,
+    render,
+    switch_language_url,
+    texts_for,
+)
+from bankchat.sandbox.world import World
+
+router = APIRouter(prefix="/banks/{bank_id}/sca", include_in_schema=False)
+
+ResourceId = Annotated[str, Path(max_length=128)]
+TokenField = Annotated[str, Form(max_length=1000)]
+LoginField = Annotated[str, Form(max_length=200)]
+_CONSENT_LOGIN, _CONSENT_DECISION = "consent-login", "consent-decision"
+_PAYMENT_LOGIN, _PAYMENT_DECISION = "payment-login", "payment-decision"
+
+
+def account_label(account: Account) -> str:
+    reference = account.iban or account.bban or account.masked_pan or account.id
+    return f"{account.name} · {reference}"
+
+
+def consent_scopes(consent: Consent) -> list[str]:
+    """Text keys for the kinds of data the consent asks for."""
+    access = consent.access
+    scopes = ["scope_accounts"]
+    if any(key in access for key in ("balances", "availableAccountsWithBalance", "allPsd2")):
+        scopes.append("scope_balances")
+    if any(key in access for key in ("transactions", "allPsd2")):
+        scopes.append("scope_transactions")
+    return scopes
+
+
+def _redirect(uri: str | None) -> Response:
+    # 303: the browser follows with GET whatever the form's method was.
+    return RedirectResponse(uri or "/", status_code=303)
+
+
+def _message(request: Request, bank: Bank, texts: Texts, key: str, status: int) -> HTMLResponse:
+    return render(request, bank, texts, "sca_message.html", status=status, message=texts(key))
+
+
+# -- consents -------------------------------------------------------------------------
+
+
+def _find_consent(
+    world: World, bank: Bank, consent_id: str, authorisation_id: str
+) -> Consent | None:
+    consent = consents.find_consent(world, bank, consent_id)
+    if consent is None or consent.authorisation_id != authorisation_id:
+        return None
+    return consent
+
+
+def _consent_login(
+    request: Request, world: World, bank: Bank, consent: Consent, *, failed: bool = False
+) -> HTMLResponse:
+    texts = texts_for(request, bank)
+    return render(
+        request,
+        bank,
+        texts,
+        "sca_login.html",
+        status=401 if failed else 200,
+        intro=texts("login_intro_consent", app=consent.tpp_name),
+        token=form_tokens(request, world).issue(_CONSENT_LOGIN, consent.id),
+        failed=failed,
+        switch_url=switch_language_url(request, texts),
+    )
+
+
+def _consent_decision(
+    request: Request,
+    world: World,
+    bank: Bank,
+    consent: Consent,
+    customer: Customer,
+    *,
+    nothing_selected: bool = False,
+) -> HTMLResponse:
+    texts = texts_for(request, bank)
+    accounts = consents.offered_accounts(world, consent, customer)
+    return render(
+        request,
+        bank,
+        texts,
+        "sca_consent.html",
+        status=400 if nothing_selected else 200,
+        consent=consent,
+        scopes=[texts(key) for key in consent_scopes(consent)],
+        until=texts("until", date=texts.day(consent.valid_until)),
+        frequency=(
+            texts("frequency", n=consent.frequency_per_day)
+            if consent.recurring
+            else texts("one_off")
+        ),
+        accounts=[(account.id, account_label(account)) for account in accounts],
+        nothing_selected=nothing_selected,
+        action=f"{request.url.path}/decision",
+        token=form_tokens(request, world).issue(_CONSENT_DECISION, consent.id, customer.id),
+    )
+
+
+@router.get("/consents/{consent_id}/{authorisation_id}", response_class=HTMLResponse)
+async def consent_login_page(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    consent_id: ResourceId,
+    authorisation_id: ResourceId,
+) -> HTMLResponse:
+    """The login form that starts the PSU's authorisation of a consent."""
+    consent = _find_consent(world, bank, consent_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if consent is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if consent.status is not ConsentStatus.RECEIVED:
+        return _message(request, bank, texts, "already_handled", 409)
+    return _consent_login(request, world, bank, consent)
+
+
+@router.post("/consents/{consent_id}/{authorisation_id}", response_model=None)
+async def consent_login(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    consent_id: ResourceId,
+    authorisation_id: ResourceId,
+    token: TokenField = "",
+    login: LoginField = "",
+    password: LoginField = "",
+) -> Response:
+    """Check the credentials, then show what the app asks for, or send a customer who
+    does not own the named accounts back to the TPP with the consent rejected."""
+    consent = _find_consent(world, bank, consent_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if consent is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if consent.status is not ConsentStatus.RECEIVED:
+        return _message(request, bank, texts, "already_handled", 409)
+    if form_tokens(request, world).verify(token, _CONSENT_LOGIN, consent.id) is None:
+        return _message(request, bank, texts, "form_expired", 400)
+    customer = authenticate(world, bank, login, password)
+    if customer is None:
+        return _consent_login(request, world, bank, consent, failed=True)
+    if consents.foreign_accounts(world, consent, customer):
+        consents.reject(world, consent, customer)
+        return _redirect(consent.nok_redirect_uri or consent.redirect_uri)
+    consent.sca_status = ScaStatus.STARTED
+    return _consent_decision(request, world, bank, consent, customer)
+
+
+@router.post("/consents/{consent_id}/{authorisation_id}/decision", response_model=None)
+async def consent_decision(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    consent_id: ResourceId,
+    authorisation_id: ResourceId,
+    token: TokenField = "",
+    decision: Annotated[str, Form(max_length=10)] = "",
+    account: Annotated[list[str] | None, Form(max_length=100)] = None,
+) -> Response:
+    """Approve (for the ticked accounts) or deny, then go back to the TPP."""
+    consent = _find_consent(world, bank, consent_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if consent is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if consent.status is not ConsentStatus.RECEIVED:
+        return _message(request, bank, texts, "already_handled", 409)
+    customer_id = form_tokens(request, world).verify(token, _CONSENT_DECISION, consent.id)
+    customer = world.customers.get(customer_id or "")
+    if customer is None or decision not in ("approve", "deny"):
+        return _message(request, bank, texts, "form_expired", 400)
+    if decision == "deny":
+        consents.reject(world, consent, customer)
+        return _redirect(consent.nok_redirect_uri or consent.redirect_uri)
+    try:
+        consents.approve(world, consent, customer, account or [])
+    except ValueError:
+        return _consent_decision(request, world, bank, consent, customer, nothing_selected=True)
+    return _redirect(consent.redirect_uri)
+
+
+# -- payments -------------------------------------------------------------------------
+
+
+def _find_payment(
+    world: World, bank: Bank, payment_id: str, authorisation_id: str
+) -> Payment | None:
+    payment = world.payments.get(payment_id)
+    if (
+        payment is None
+        or payment.bank_id != bank.id
+        or payment.authorisation_id != authorisation_id
+    ):
+        return None
+    return payment
+
+
+def _payment_waits(payment: Payment) -> bool:
+    return payment.status is PaymentStatus.RCVD and payment.sca_status in (
+        ScaStatus.RECEIVED,
+        ScaStatus.STARTED,
+    )
+
+
+def _payment_login(
+    request: Request, world: World, bank: Bank, payment: Payment, *, failed: bool = False
+) -> HTMLResponse:
+    texts = texts_for(request, bank)
+    return render(
+        request,
+        bank,
+        texts,
+        "sca_login.html",
+        status=401 if failed else 200,
+        intro=texts("login_intro_payment"),
+        token=form_tokens(request, world).issue(_PAYMENT_LOGIN, payment.id),
+        failed=failed,
+        switch_url=switch_language_url(request, texts),
+    )
+
+
+@router.get("/payments/{payment_id}/{authorisation_id}", response_class=HTMLResponse)
+async def payment_login_page(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    payment_id: ResourceId,
+    authorisation_id: ResourceId,
+) -> HTMLResponse:
+    """The login form that starts the PSU's authorisation of a payment."""
+    payment = _find_payment(world, bank, payment_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if payment is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if not _payment_waits(payment):
+        return _message(request, bank, texts, "already_handled", 409)
+    return _payment_login(request, world, bank, payment)
+
+
+@router.post("/payments/{payment_id}/{authorisation_id}", response_model=None)
+async def payment_login(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    payment_id: ResourceId,
+    authorisation_id: ResourceId,
+    token: TokenField = "",
+    login: LoginField = "",
+    password: LoginField = "",
+) -> Response:
+    """Check the credentials, then show the payment to approve."""
+    payment = _find_payment(world, bank, payment_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if payment is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if not _payment_waits(payment):
+        return _message(request, bank, texts, "already_handled", 409)
+    if form_tokens(request, world).verify(token, _PAYMENT_LOGIN, payment.id) is None:
+        return _message(request, bank, texts, "form_expired", 400)
+    customer = authenticate(world, bank, login, password)
+    if customer is None:
+        return _payment_login(request, world, bank, payment, failed=True)
+    if world.accounts[payment.debtor_account_id].customer_id != customer.id:
+        payments.fail_payment_authorisation(world, payment.id)
+        return _redirect(payment.nok_redirect_uri or payment.redirect_uri)
+    payment.sca_status = ScaStatus.STARTED
+    debtor = world.accounts[payment.debtor_account_id]
+    return render(
+        request,
+        bank,
+        texts,
+        "sca_payment.html",
+        debtor=account_label(debtor),
+        payment=payment,
+        creditor_account=payment.creditor_iban or payment.creditor_bban or "",
+        amount=texts.money(payment.amount, payment.currency),
+        action=f"{request.url.path}/decision",
+        token=form_tokens(request, world).issue(_PAYMENT_DECISION, payment.id, customer.id),
+    )
+
+
+@router.post("/payments/{payment_id}/{authorisation_id}/decision", response_model=None)
+async def payment_decision(
+    request: Request,
+    world: WorldDep,
+    bank: BankDep,
+    payment_id: ResourceId,
+    authorisation_id: ResourceId,
+    token: TokenField = "",
+    decision: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Authorise or refuse the payment, then go back to the TPP."""
+    payment = _find_payment(world, bank, payment_id, authorisation_id)
+    texts = texts_for(request, bank)
+    if payment is None:
+        return _message(request, bank, texts, "unknown_request", 404)
+    if not _payment_waits(payment):
+        return _message(request, bank, texts, "already_handled", 409)
+    customer_id = form_tokens(request, world).verify(token, _PAYMENT_DECISION, payment.id)
+    if not customer_id or decision not in ("approve", "deny"):
+        return _message(request, bank, texts, "form_expired", 400)
+    if decision == "approve":
+        payments.authorise_payment(world, payment.id, customer_id)
+    else:
+        payments.fail_payment_authorisation(world, payment.id)
+    ok = payment.status is not PaymentStatus.RJCT
+    return _redirect(
+        payment.redirect_uri if ok else payment.nok_redirect_uri or payment.redirect_uri
+    )
