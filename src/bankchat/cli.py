@@ -113,7 +113,7 @@ def serve_sandbox(
     _print_customers(world, base_url)
     console.print(f"\nOpen [bold]{base_url}/[/bold] to try the consent flow in a browser.\n")
     uvicorn.run(
-        create_app(world, partner_secret=secret, live_rate=live_rate),
+        create_app(world, partner_secret=secret, live_rate=live_rate, live_seed=seed),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),

@@ -3,14 +3,18 @@ rules of the consent."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bankchat.sandbox.model import BookingStatus, Category, FraudPattern, Transaction
+from bankchat.sandbox.serialize import money
 from bankchat.sandbox.world import World
 from tests.sandbox.consent_flow import (
     TODAY,
@@ -432,6 +436,40 @@ async def test_reads_with_the_psu_present_are_not_limited(client: httpx.AsyncCli
     assert present.status_code == 200
 
 
+async def test_walking_further_pages_counts_as_one_read(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    add_booked(world, CHECKING, 150)
+    consent_id = await all_psd2(client, frequencyPerDay=1)
+    first = await client.get(
+        f"{ACCOUNTS}/{CHECKING}/transactions",
+        params={"bookingStatus": "booked", "dateFrom": SINCE},
+        headers=read_headers(consent_id, psu_present=False),
+    )
+    second = await client.get(
+        first.json()["transactions"]["_links"]["next"]["href"],
+        headers=read_headers(consent_id, psu_present=False),
+    )
+    assert second.status_code == 200
+
+
+async def test_refused_read_is_not_counted(client: httpx.AsyncClient) -> None:
+    consent_id = await all_psd2(client, frequencyPerDay=1)
+    url = f"{ACCOUNTS}/{CHECKING}/transactions"
+    refused = await client.get(
+        url,
+        params={"bookingStatus": "booked", "entryReferenceFrom": "no-such-entry"},
+        headers=read_headers(consent_id, psu_present=False),
+    )
+    allowed = await client.get(
+        url,
+        params={"bookingStatus": "booked", "dateFrom": SINCE},
+        headers=read_headers(consent_id, psu_present=False),
+    )
+    assert refused.status_code == 400
+    assert allowed.status_code == 200
+
+
 async def test_the_limit_counts_per_account(client: httpx.AsyncClient) -> None:
     consent_id = await all_psd2(client, frequencyPerDay=1)
     await client.get(
@@ -459,3 +497,10 @@ async def test_reads_update_the_last_action_date(client: httpx.AsyncClient, worl
     world.clock = lambda: datetime(2026, 11, 22, 9, tzinfo=UTC)
     await client.get(ACCOUNTS, headers=read_headers(consent_id))
     assert world.consents[consent_id].last_action_date == date(2026, 11, 22)
+
+
+@given(st.decimals(min_value=Decimal("-1e11"), max_value=Decimal("1e11"), places=2))
+def test_amounts_are_strings_with_two_decimals(amount: Decimal) -> None:
+    serialised = money(amount, "EUR")["amount"]
+    assert re.fullmatch(r"-?[0-9]{1,14}\.[0-9]{2}", serialised)
+    assert Decimal(serialised) == amount

@@ -12,7 +12,6 @@ from bankchat.sandbox.model import ConsentStatus
 from bankchat.sandbox.world import World
 from tests.conftest import LiveSandbox
 from tests.sandbox.consent_flow import (
-    PSU_IP,
     REDIRECT,
     TODAY,
     approved_consent,
@@ -290,4 +289,4 @@ async def test_psu_ip_address_must_be_an_ip_address(
         tpp_headers(**{"PSU-IP-Address": "not-an-ip"}),
     )
     assert response.status_code == 400
-    assert PSU_IP != "not-an-ip"
+    assert error_code(response) == "FORMAT_ERROR"

@@ -4,8 +4,8 @@ and come back to the TPP."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from hypothesis import given

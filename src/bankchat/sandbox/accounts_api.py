@@ -21,6 +21,8 @@ from bankchat.sandbox.consents import (
     Scope,
     account_reference,
     authorise_read,
+    check_coverage,
+    count_read,
     is_list_only,
     valid_consent,
 )
@@ -268,19 +270,14 @@ def _report(
     request: Request, read: _Read, account: Account, query: _ReportQuery
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The transaction report of one page and the balances if asked for."""
-    authorise_read(
-        read.world,
-        read.consent,
-        Scope.TRANSACTIONS,
-        account,
-        psu_present=read.psu_present,
-        counts=query.page_index == 0,  # walking further pages is one read
-    )
+    check_coverage(read.consent, Scope.TRANSACTIONS, account)
+    start = query.page_index * PAGE_SIZE
     window = _window(read.world, account, query)
     last = max(0, (len(window) - 1) // PAGE_SIZE)
     if query.page_index > last:
         raise format_error(f"pageIndex must not exceed {last}", "pageIndex")
-    start = query.page_index * PAGE_SIZE
+    if query.page_index == 0:  # walking on to further pages is part of the same read
+        count_read(read.world, read.consent, account, psu_present=read.psu_present)
     path = serialize.account_path(read.bank, account)
     masked_pans = (
         {
@@ -344,11 +341,10 @@ async def read_transaction_details(
     transaction_id: Annotated[str, Path(max_length=128)],
 ) -> dict[str, Any]:
     account = _account(read, account_id, card=False)
-    authorise_read(
-        read.world, read.consent, Scope.TRANSACTIONS, account, psu_present=read.psu_present
-    )
+    check_coverage(read.consent, Scope.TRANSACTIONS, account)
     tx = read.world.transaction_index.get(transaction_id)
     if tx is None or tx.account_id != account.id:
         raise resource_unknown(f"no transaction {transaction_id!r} on this account")
+    count_read(read.world, read.consent, account, psu_present=read.psu_present)
     path = serialize.account_path(read.bank, account)
     return {"transactionsDetails": serialize.transaction(tx, path)}

@@ -33,6 +33,7 @@ class SandboxOptions:
     partner_secret: str
     clearing_interval: float = 1.0  # seconds between clearing runs for non-instant payments
     live_rate: float = 0.0  # new transactions per second (0 = off)
+    live_seed: int = 0  # seed of the live feed, so a seeded sandbox stays reproducible
 
 
 def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[Any, Any, None]]:
@@ -42,7 +43,7 @@ def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[A
     loops.append(partner.webhook_loop(world, options))
     loops.append(payments.clearing_loop(world, options.clearing_interval))
     if options.live_rate > 0:
-        loops.append(live_loop(world, options.live_rate, seed=0))
+        loops.append(live_loop(world, options.live_rate, seed=options.live_seed))
     return loops
 
 

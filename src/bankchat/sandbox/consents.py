@@ -309,25 +309,28 @@ def valid_consent(world: World, bank: Bank, consent_id: str) -> Consent:
 
 
 def authorise_read(
-    world: World,
-    consent: Consent,
-    scope: Scope,
-    account: Account | None,
-    *,
-    psu_present: bool,
-    counts: bool = True,
+    world: World, consent: Consent, scope: Scope, account: Account | None, *, psu_present: bool
 ) -> None:
-    """Check that a valid ``consent`` allows this read and count it against frequencyPerDay.
+    """Check that a valid ``consent`` allows this read and count it against frequencyPerDay."""
+    check_coverage(consent, scope, account)
+    count_read(world, consent, account, psu_present=psu_present)
 
-    ``account`` is None for the account list. Reads without the PSU present count once
-    per account and day; ``counts`` False exempts a follow-up call (a further page).
-    """
+
+def check_coverage(consent: Consent, scope: Scope, account: Account | None) -> None:
+    """Refuse a read of ``account`` (None: the account list) that the consent does not cover."""
     if account is not None and not _covers(consent, scope, account):
         raise Psd2Error(
             401, "CONSENT_INVALID", f"the consent does not cover {scope.value} of this account"
         )
+
+
+def count_read(
+    world: World, consent: Consent, account: Account | None, *, psu_present: bool
+) -> None:
+    """Count a read without the PSU present, once per account (or the list) and day, and
+    refuse it beyond frequencyPerDay. Reads with the PSU present are not limited."""
     today = world.today()
-    if not psu_present and counts:
+    if not psu_present:
         key = (today, account.id if account else LIST_KEY)
         used = consent.uses.get(key, 0)
         if used >= consent.frequency_per_day:

@@ -14,9 +14,7 @@ LANGUAGES = ("de", "en")
 _LOCALES = {"de": "de_DE", "en": "en_US"}
 
 _TEXTS: dict[str, dict[str, str]] = {
-    "language_name": {"de": "Deutsch", "en": "English"},
     "switch_to": {"de": "English", "en": "Deutsch"},
-    "switch_label": {"de": "Switch to English", "en": "Auf Deutsch wechseln"},
     "login_title": {"de": "Anmelden", "en": "Log in"},
     "login_intro_consent": {
         "de": "{app} möchte auf Ihre Kontodaten zugreifen. Bitte melden Sie sich an.",
@@ -71,7 +69,6 @@ _TEXTS: dict[str, dict[str, str]] = {
     "creditor_account": {"de": "Konto des Empfängers", "en": "Payee's account"},
     "amount": {"de": "Betrag", "en": "Amount"},
     "remittance": {"de": "Verwendungszweck", "en": "Reference"},
-    "done_title": {"de": "Erledigt", "en": "Done"},
     "already_handled": {
         "de": "Diese Anfrage wurde bereits bearbeitet.",
         "en": "This request has already been handled.",
