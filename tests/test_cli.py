@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from bankchat.cli import app
 from bankchat.config import get_settings
+from bankchat.sandbox.generator import generate_world
 
 
 def test_db_upgrade_creates_the_sqlite_database_in_the_data_dir(
@@ -23,3 +25,14 @@ def test_db_upgrade_creates_the_sqlite_database_in_the_data_dir(
     assert result.exit_code == 0, result.output
     assert "0001" in result.output
     assert (tmp_path / "data" / "bankchat.db").is_file()
+
+
+def test_sandbox_customers_lists_the_login_and_password_of_every_customer() -> None:
+    world = generate_world(42, today=date.today(), customers_per_bank=1)
+    result = CliRunner().invoke(
+        app, ["sandbox", "customers", "--seed", "42", "--customers-per-bank", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    for customer in world.customers.values():
+        assert customer.login in result.output
+        assert customer.password in result.output

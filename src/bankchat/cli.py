@@ -59,8 +59,12 @@ def _sandbox_world(seed: int, customers_per_bank: int) -> World:
 
 def _print_customers(world: World, base_url: str | None = None) -> None:
     table = Table(title="Sandbox customers (log in on the bank's pages with these)")
-    for column in ("bank", "name", "login", "password", "accounts"):
-        table.add_column(column)
+    table.add_column("bank")
+    table.add_column("name")
+    # Logins and passwords are what people copy: never wrapped or cut.
+    table.add_column("login", no_wrap=True, min_width=14)
+    table.add_column("password", no_wrap=True, min_width=14)
+    table.add_column("accounts")
     for customer in sorted(world.customers.values(), key=lambda c: (c.bank_id, c.login)):
         accounts = ", ".join(
             f"{a.kind.value} {a.iban or a.bban or a.masked_pan}"
