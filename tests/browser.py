@@ -40,7 +40,7 @@ async def chromium() -> AsyncIterator[Browser]:
 
 async def screenshot_on_failure(page: Page, name: str) -> Path:
     """Save a screenshot to a temporary folder and return its path."""
-    folder = Path(os.environ.get("BANKCHAT_SCREENSHOT_DIR", "/tmp/bankchat-screenshots"))  # noqa: S108
+    folder = Path(os.environ.get("BANKCHAT_SCREENSHOT_DIR", "/tmp/bankchat-screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)

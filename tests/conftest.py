@@ -25,7 +25,7 @@ from tests.conformance import Conformance, load_spec, spec_path
 from tests.sandbox.worlds import small_world
 from tests.services import POSTGRES_URL, port_open, unavailable
 
-PARTNER_SECRET = "test-partner-secret"  # noqa: S105 - a fixed secret for tests only
+PARTNER_SECRET = "test-partner-secret"
 
 
 # -- databases ------------------------------------------------------------------------

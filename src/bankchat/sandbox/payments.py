@@ -141,7 +141,6 @@ def _check_redirect_uri(uri: str | None, header: str, *, required: bool) -> None
         raise format_error(f"header {header} must be an absolute http(s) URI", header)
 
 
-
 def _order_of(payment: Payment) -> _TransferOrder:
     return _TransferOrder(
         product=payment.product,
