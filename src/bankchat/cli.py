@@ -66,26 +66,20 @@ def _print_customers(world: World, base_url: str | None = None) -> None:
     table.add_column("password", no_wrap=True, min_width=14)
     table.add_column("accounts")
     for customer in sorted(world.customers.values(), key=lambda c: (c.bank_id, c.login)):
-        accounts = ", ".join(
-            f"{a.kind.value} {a.iban or a.bban or a.masked_pan}"
-            for a in world.customer_accounts(customer.id)
-        )
+        kinds = ", ".join(a.kind.value for a in world.customer_accounts(customer.id))
         table.add_row(
             world.banks[customer.bank_id].name,
             customer.name,
             customer.login,
             customer.password,
-            accounts,
+            kinds,
         )
     console.print(table)
     if base_url:
-        banks = Table(title="Sandbox banks (NextGenPSD2 base URLs)")
-        for column in ("bank", "PSD2 base URL", "online banking"):
-            banks.add_column(column)
+        console.print("\nNextGenPSD2 base URLs and online banking:")
         for bank in world.banks.values():
             root = f"{base_url}/banks/{bank.id}"
-            banks.add_row(bank.name, root, f"{root}/online-banking")
-        console.print(banks)
+            console.print(f"  {bank.name}: {root}/v1  {root}/online-banking", soft_wrap=True)
 
 
 @sandbox_app.command("customers")

@@ -126,7 +126,11 @@ async def _read_accounts(
     http: httpx.AsyncClient, request: Request, consent_id: str, since: str
 ) -> list[_AccountView]:
     views: list[_AccountView] = []
-    for kind, key in (("accounts", "accounts"), ("card-accounts", "cardAccounts")):
+    # Card accounts list under "cardAccounts" and report under "cardTransactions".
+    for kind, key, report_key in (
+        ("accounts", "accounts", "transactions"),
+        ("card-accounts", "cardAccounts", "cardTransactions"),
+    ):
         listing = await http.get(
             f"/v1/{kind}", params={"withBalance": "true"}, headers=_headers(request, consent_id)
         )
@@ -138,7 +142,7 @@ async def _read_accounts(
                 params={"bookingStatus": "both", "dateFrom": since},
                 headers=_headers(request, consent_id),
             )
-            report = transactions.json().get("transactions", {}) if transactions.is_success else {}
+            report = transactions.json().get(report_key, {}) if transactions.is_success else {}
             entries = [
                 *({**t, "pending": True} for t in report.get("pending", [])),
                 *report.get("booked", []),
