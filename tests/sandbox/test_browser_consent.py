@@ -20,6 +20,8 @@ LABELS = {
         "submit": "Anmelden",
         "approve": "Freigeben",
         "deny": "Ablehnen",
+        "connect": "Die Demo-App mit Nordbank Test verbinden",
+        "balances": "Salden von Main account",
     },
     "en-US": {
         "login": "Login name",
@@ -27,6 +29,8 @@ LABELS = {
         "submit": "Log in",
         "approve": "Approve",
         "deny": "Deny",
+        "connect": "Connect the demo app to Nordbank Test",
+        "balances": "Balances of Main account",
     },
 }
 
@@ -34,7 +38,7 @@ LABELS = {
 async def _log_in_and_answer(page: Page, sandbox: LiveSandbox, locale: str, answer: str) -> None:
     labels = LABELS[locale]
     await page.goto(f"{sandbox.url}/")
-    await page.get_by_role("button", name="Connect the demo app to Nordbank Test").click()
+    await page.get_by_role("button", name=labels["connect"]).click()
     await page.get_by_label(labels["login"]).fill("nordbank1")
     await page.get_by_label(labels["password"]).fill("pass-nordbank-1")
     await page.get_by_role("button", name=labels["submit"]).click()
@@ -49,8 +53,9 @@ async def test_consent_approved_in_german_in_the_browser_lets_the_app_read_balan
         try:
             await _log_in_and_answer(page, sandbox, "de-DE", "approve")
             await expect(page.locator("#consent-status")).to_have_text("valid")
-            balances = page.get_by_role("table", name="Balances of Main account")
-            await expect(balances).to_contain_text("2457.90 EUR")
+            balances = page.get_by_role("table", name=LABELS["de-DE"]["balances"])
+            # Booked balance of nordbank1's checking account, formatted for German readers.
+            await expect(balances).to_contain_text("2.457,90\xa0€")
             consent = next(iter(sandbox.world.consents.values()))
             assert consent.customer_id == "nordbank-c1"
         except Exception:

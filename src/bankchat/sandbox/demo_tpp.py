@@ -12,22 +12,19 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bankchat.sandbox.deps import WorldDep
+from bankchat.sandbox.i18n import Texts, choose_language
+from bankchat.sandbox.pages import templates
 
 router = APIRouter()
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 _MAX_PENDING = 1000
 _TRANSACTIONS_SHOWN = 10
 
@@ -74,14 +71,31 @@ def _headers(request: Request, consent_id: str | None = None) -> dict[str, str]:
     return headers
 
 
-def _page(name: str, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_templates.get_template(name).render(**context))
+def _texts(request: Request) -> Texts:
+    return Texts(
+        choose_language(
+            request.query_params.get("lang"), request.headers.get("accept-language"), "en"
+        )
+    )
+
+
+def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    texts = _texts(request)
+
+    def money(amount: dict[str, str]) -> str:
+        try:
+            return texts.money(Decimal(amount["amount"]), amount["currency"])
+        except (KeyError, InvalidOperation):
+            return ""
+
+    html = templates.get_template(name).render(t=texts, lang=texts.language, money=money, **context)
+    return HTMLResponse(html)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def index(world: WorldDep) -> HTMLResponse:
+async def index(request: Request, world: WorldDep) -> HTMLResponse:
     """The sandbox's front page: the banks and a button to try the consent flow."""
-    return _page("demo_index.html", banks=list(world.banks.values()))
+    return _page(request, "demo_index.html", banks=list(world.banks.values()))
 
 
 @router.post("/demo/connect", include_in_schema=False, response_model=None)
@@ -90,7 +104,7 @@ async def connect(
 ) -> RedirectResponse | HTMLResponse:
     """Ask the chosen bank for a consent and send the browser to its SCA page."""
     if bank_id not in world.banks:
-        return _page("demo_error.html", message=f"There is no bank {bank_id!r}.")
+        return _page(request, "demo_error.html", message=_texts(request)("demo_unknown_bank"))
     root = _root(request)
     state_token = secrets.token_urlsafe(16)
     body = {
@@ -108,7 +122,7 @@ async def connect(
     async with httpx.AsyncClient(base_url=f"{root}/banks/{bank_id}", timeout=10) as http:
         response = await http.post("/v1/consents", json=body, headers=headers)
     if response.status_code != 201:
-        return _page("demo_error.html", message=response.text)
+        return _page(request, "demo_error.html", message=response.text)
     created = response.json()
     _pending_flows(request).add(state_token, _Pending(bank_id, created["consentId"]))
     return RedirectResponse(created["_links"]["scaRedirect"]["href"], status_code=303)
@@ -170,7 +184,7 @@ async def callback(
     """Back from the bank: show what the consent allows the app to read."""
     flow = _pending_flows(request).get(state)
     if flow is None:
-        return _page("demo_error.html", message="This link has expired; start again.")
+        return _page(request, "demo_error.html", message=_texts(request)("demo_expired"))
     bank = world.banks[flow.bank_id]
     async with httpx.AsyncClient(base_url=f"{_root(request)}/banks/{bank.id}", timeout=10) as http:
         status = await http.get(f"/v1/consents/{flow.consent_id}/status", headers=_headers(request))
@@ -180,6 +194,7 @@ async def callback(
             since = (world.today() - timedelta(days=30)).isoformat()
             accounts = await _read_accounts(http, request, flow.consent_id, since)
     return _page(
+        request,
         "demo_result.html",
         bank=bank,
         consent_id=flow.consent_id,

@@ -100,6 +100,52 @@ _TEXTS: dict[str, dict[str, str]] = {
     "status_revokedByPsu": {"de": "von Ihnen widerrufen", "en": "revoked by you"},
     "status_expired": {"de": "abgelaufen", "en": "expired"},
     "status_terminatedByTpp": {"de": "von der App beendet", "en": "ended by the app"},
+    # The demo app (demo_tpp.py), a stand-in for a third-party app.
+    "demo_title": {"de": "bankchat Sandbox-Banken", "en": "bankchat sandbox banks"},
+    "demo_intro": {
+        "de": "Erfundene Banken, die Berlin Group NextGenPSD2 1.3.11 sprechen. Verbinden Sie "
+        "die Demo-App mit einer davon: Sie melden sich auf der Seite der Bank mit einem "
+        "Sandbox-Zugang an (bankchat sandbox customers listet sie), wählen Konten, geben frei "
+        "und sehen danach, was die App lesen darf.",
+        "en": "Fictional banks speaking Berlin Group NextGenPSD2 1.3.11. Connect the demo app "
+        "to one of them: you log in on the bank's own page with a sandbox login (bankchat "
+        "sandbox customers lists them), choose accounts, approve, and come back to see what "
+        "the app may read.",
+    },
+    "demo_online_banking": {"de": "Online-Banking", "en": "Online banking"},
+    "demo_connect": {"de": "Verbinden", "en": "Connect"},
+    "demo_connect_label": {
+        "de": "Die Demo-App mit {bank} verbinden",
+        "en": "Connect the demo app to {bank}",
+    },
+    "demo_consent": {"de": "Einwilligung", "en": "Consent"},
+    "demo_no_access": {
+        "de": "Die Bank hat keinen Zugriff gewährt, die Demo-App kann nichts lesen.",
+        "en": "The bank did not grant access, so the demo app can read nothing.",
+    },
+    "demo_start_again": {"de": "Neu beginnen", "en": "Start again"},
+    "demo_balance": {"de": "Saldo", "en": "Balance"},
+    "demo_amount": {"de": "Betrag", "en": "Amount"},
+    "demo_balances_of": {"de": "Salden von {account}", "en": "Balances of {account}"},
+    "demo_transactions_of": {"de": "Umsätze von {account}", "en": "Transactions of {account}"},
+    "demo_latest": {"de": "Letzte Umsätze", "en": "Latest transactions"},
+    "demo_date": {"de": "Datum", "en": "Date"},
+    "demo_counterparty": {"de": "Gegenseite", "en": "Counterparty"},
+    "demo_pending": {"de": "vorgemerkt", "en": "pending"},
+    "demo_none": {
+        "de": "Keine Umsätze in den letzten 30 Tagen.",
+        "en": "No transactions in the last 30 days.",
+    },
+    "demo_back": {"de": "Zurück zu den Banken", "en": "Back to the banks"},
+    "demo_error": {"de": "Das hat nicht geklappt", "en": "Something went wrong"},
+    "demo_expired": {
+        "de": "Dieser Link ist abgelaufen, bitte neu beginnen.",
+        "en": "This link has expired; start again.",
+    },
+    "demo_unknown_bank": {"de": "Diese Bank gibt es nicht.", "en": "There is no such bank."},
+    "balance_closingBooked": {"de": "Buchungssaldo (Vortag)", "en": "Booked (yesterday)"},
+    "balance_expected": {"de": "Saldo inkl. Vormerkungen", "en": "Including pending"},
+    "balance_interimAvailable": {"de": "Verfügbar", "en": "Available"},
 }
 
 

@@ -17,7 +17,7 @@ from bankchat.sandbox.i18n import Texts, choose_language
 from bankchat.sandbox.model import Bank, Customer
 from bankchat.sandbox.world import World
 
-_templates = Environment(
+templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
@@ -62,7 +62,7 @@ def render(
     request: Request, bank: Bank, texts: Texts, template: str, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
     """A page of ``bank`` in the language of ``texts``."""
-    html = _templates.get_template(template).render(
+    html = templates.get_template(template).render(
         bank=bank,
         t=texts,
         lang=texts.language,
