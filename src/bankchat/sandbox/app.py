@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -23,17 +22,8 @@ from bankchat.sandbox import (
 )
 from bankchat.sandbox.errors import install_error_handlers
 from bankchat.sandbox.live import live_loop
+from bankchat.sandbox.options import SandboxOptions
 from bankchat.sandbox.world import World
-
-
-@dataclass(frozen=True)
-class SandboxOptions:
-    """How the sandbox runs besides its data."""
-
-    partner_secret: str
-    clearing_interval: float = 1.0  # seconds between clearing runs for non-instant payments
-    live_rate: float = 0.0  # new transactions per second (0 = off)
-    live_seed: int = 0  # seed of the live feed, so a seeded sandbox stays reproducible
 
 
 def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[Any, Any, None]]:

@@ -37,7 +37,7 @@ from bankchat.sandbox.model import Account, Bank, Card, Transaction
 from bankchat.sandbox.world import World, WorldEvent, new_id
 
 if TYPE_CHECKING:
-    from bankchat.sandbox.app import SandboxOptions
+    from bankchat.sandbox.options import SandboxOptions
 
 log = logging.getLogger(__name__)
 
