@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bankchat.sandbox.app import _background_loops
-from bankchat.sandbox.options import SandboxOptions
 from bankchat.sandbox.generator import generate_world
 from bankchat.sandbox.live import LiveFeed, live_loop
 from bankchat.sandbox.model import BookingStatus, FraudPattern, Transaction
+from bankchat.sandbox.options import SandboxOptions
 from bankchat.sandbox.world import World, WorldEvent
 
 TODAY = date(2026, 11, 20)
