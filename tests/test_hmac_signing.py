@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bankchat import hmac_signing
@@ -174,3 +174,74 @@ def test_replay_guard_refuses_exactly_the_repeats(ids: list[str]) -> None:
 def test_negative_timestamp_cannot_be_signed() -> None:
     with pytest.raises(ValueError, match="negative"):
         sign("secret", b"", -1)
+
+
+REQUEST = hmac_signing.request_context("GET", "/banks/nordbank/partner/v1/webhooks", "rid-1")
+context_parts = st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=40)
+
+
+def test_message_without_context_is_the_timestamp_and_the_body() -> None:
+    assert hmac_signing.signed_message(NOW, b'{"a":1}') == f'{NOW}.{{"a":1}}'.encode()
+
+
+def test_request_message_is_the_timestamp_method_path_request_id_and_body() -> None:
+    context = hmac_signing.request_context("post", "/p?q=1", "rid-1")
+    message = hmac_signing.signed_message(NOW, b"{}", context)
+    assert message == f"{NOW}.POST\n/p?q=1\nrid-1\n{{}}".encode()
+
+
+@given(secret=secret_texts, body=bodies, parts=st.tuples(context_parts, context_parts))
+def test_any_signed_request_verifies_in_its_own_context(
+    secret: str, body: bytes, parts: tuple[str, str]
+) -> None:
+    context = hmac_signing.request_context("GET", *parts)
+    verify(secret, body, sign(secret, body, NOW, context), now=NOW, context=context)
+
+
+@given(
+    body=bodies,
+    signed=st.tuples(context_parts, context_parts, context_parts),
+    sent=st.tuples(context_parts, context_parts, context_parts),
+)
+def test_signature_does_not_verify_in_any_other_context(
+    body: bytes, signed: tuple[str, str, str], sent: tuple[str, str, str]
+) -> None:
+    assume(signed != sent)
+    with pytest.raises(SignatureMismatch):
+        verify("secret", body, sign("secret", body, NOW, signed), now=NOW, context=sent)
+
+
+def test_signature_for_one_method_does_not_verify_for_another() -> None:
+    post = hmac_signing.request_context("POST", *REQUEST[1:])
+    with pytest.raises(SignatureMismatch):
+        verify("secret", b"", sign("secret", b"", NOW, REQUEST), now=NOW, context=post)
+
+
+def test_signature_for_one_path_does_not_verify_for_another() -> None:
+    other = hmac_signing.request_context("GET", "/banks/suedbank/partner/v1/webhooks", "rid-1")
+    with pytest.raises(SignatureMismatch):
+        verify("secret", b"", sign("secret", b"", NOW, REQUEST), now=NOW, context=other)
+
+
+def test_request_signature_does_not_verify_without_its_context() -> None:
+    with pytest.raises(SignatureMismatch):
+        verify("secret", b"", sign("secret", b"", NOW, REQUEST), now=NOW)
+
+
+def test_path_and_body_cannot_trade_bytes() -> None:
+    signed = hmac_signing.request_context("POST", "/cards/a.b", "rid-1")
+    shifted = hmac_signing.request_context("POST", "/cards/a", "rid-1")
+    header = sign("secret", b"c", NOW, signed)
+    with pytest.raises(SignatureMismatch):
+        verify("secret", b"b.c", header, now=NOW, context=shifted)
+
+
+def test_context_part_with_a_newline_cannot_be_signed() -> None:
+    with pytest.raises(ValueError, match="newline"):
+        sign("secret", b"", NOW, ("GET", "/p\nq", "rid-1"))
+
+
+def test_context_part_with_a_newline_never_verifies() -> None:
+    header = sign("secret", b"", NOW, ("GET", "/p", "q"))
+    with pytest.raises(SignatureMismatch):
+        verify("secret", b"", header, now=NOW, context=("GET", "/p\nq"))

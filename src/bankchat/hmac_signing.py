@@ -1,10 +1,13 @@
-"""HMAC-SHA256 signatures for HTTP bodies exchanged with a bank's partner extension.
+"""HMAC-SHA256 signatures for HTTP messages exchanged with a bank's partner extension.
 
-The signed message is ``b"<unix seconds>." + raw_body`` and the header value is
-``t=<unix seconds>,v1=<hex digest>``. Binding the timestamp into the MAC lets the
-receiver refuse old messages; :class:`ReplayGuard` refuses a message seen before
-inside the tolerance window. Used by the sandbox bank and by the platform alike, so it
-depends on nothing but the standard library.
+The signed message is ``b"<unix seconds>."``, then each context part followed by a
+newline, then the raw body; the header value is ``t=<unix seconds>,v1=<hex digest>``.
+Webhook deliveries have no context (``b"<t>." + body``); requests to the bank use
+:func:`request_context` (method, path with query, X-Request-ID) so a signature is bound
+to one request. Binding the timestamp lets the receiver refuse old messages;
+:class:`ReplayGuard` refuses a message id seen before inside the tolerance window.
+Used by the sandbox bank and by the platform alike, so it depends on nothing but the
+standard library.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import heapq
 import hmac
 import re
+from collections.abc import Sequence
 
 DEFAULT_TOLERANCE = 300  # seconds a signature stays acceptable on either side of "now"
 
@@ -51,16 +55,33 @@ def _key(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
 
-def _digest(secret: str | bytes, body: bytes, timestamp: int) -> str:
-    message = f"{timestamp}.".encode() + body
+def request_context(method: str, path_with_query: str, request_id: str) -> tuple[str, str, str]:
+    """The context parts of a request to the bank: method, path as sent, X-Request-ID."""
+    return (method.upper(), path_with_query, request_id)
+
+
+def signed_message(timestamp: int, body: bytes, context: Sequence[str] = ()) -> bytes:
+    """The bytes the MAC covers: ``"<t>."``, each context part plus ``"\n"``, the body.
+
+    A part may not contain a newline (HTTP request lines and header values cannot), so
+    the parts and the body never run into each other: no two contexts share a message.
+    """
+    for part in context:
+        if "\n" in part:
+            raise ValueError("a signed context part must not contain a newline")
+    head = f"{timestamp}." + "".join(f"{part}\n" for part in context)
+    return head.encode() + body
+
+
+def _digest(secret: str | bytes, message: bytes) -> str:
     return hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str | bytes, body: bytes, timestamp: int) -> str:
-    """The signature header value for ``body`` sent at ``timestamp`` (unix seconds)."""
+def sign(secret: str | bytes, body: bytes, timestamp: int, context: Sequence[str] = ()) -> str:
+    """The signature header value for ``body`` (in ``context``) sent at ``timestamp``."""
     if timestamp < 0:
         raise ValueError("timestamp must not be negative")
-    return f"t={timestamp},v1={_digest(secret, body, timestamp)}"
+    return f"t={timestamp},v1={_digest(secret, signed_message(timestamp, body, context))}"
 
 
 def parse(header: str) -> tuple[int, str]:
@@ -77,15 +98,21 @@ def verify(
     header: str,
     now: float,
     tolerance: int = DEFAULT_TOLERANCE,
+    context: Sequence[str] = (),
 ) -> None:
-    """Check that ``header`` signs ``body`` with ``secret`` within ``tolerance`` of ``now``.
+    """Check that ``header`` signs ``body`` in ``context`` with ``secret`` within
+    ``tolerance`` of ``now``.
 
     Raises a :class:`SignatureError` subclass when it does not.
     """
     timestamp, given = parse(header)
+    try:
+        message = signed_message(timestamp, body, context)
+    except ValueError:
+        raise SignatureMismatch("a part of the request cannot have been signed") from None
     # The MAC is checked before the clock so a forged header learns nothing about timing.
-    if not hmac.compare_digest(given, _digest(secret, body, timestamp)):
-        raise SignatureMismatch("signature does not match the body")
+    if not hmac.compare_digest(given, _digest(secret, message)):
+        raise SignatureMismatch("signature does not match the message")
     if timestamp < now - tolerance:
         raise StaleTimestamp(f"signature is older than {tolerance} seconds")
     if timestamp > now + tolerance:
@@ -95,7 +122,7 @@ def verify(
 class ReplayGuard:
     """Remembers accepted message ids until their signatures expire anyway.
 
-    An id is a webhook event id or a request's signature digest. Only messages whose
+    An id is a webhook event id or a request's X-Request-ID. Only messages whose
     signature already verified should be passed in, so an attacker without the secret
     cannot fill the memory; when it is full anyway, new messages are refused
     (:class:`ReplayGuardFull`) rather than old ones forgotten, which would let them be

@@ -29,24 +29,28 @@ from tests.conftest import PARTNER_SECRET, free_port
 T = TypeVar("T")
 DELIVERY_DEADLINE = 10.0  # seconds; a delivery later than this is a failure, not slowness
 
-# Identical bodies signed in the same second would carry the same signature, which the
-# bank accepts only once; a strictly increasing timestamp keeps every request distinct.
-_last_timestamp = 0
 
-
-def next_timestamp() -> int:
-    global _last_timestamp
-    _last_timestamp = max(int(time.time()) - 200, _last_timestamp + 1)
-    return _last_timestamp
+def request_target(path: str) -> str:
+    """The path with query exactly as httpx sends it (what the bank verifies)."""
+    return httpx.URL(path).raw_path.decode("ascii")
 
 
 def signed_headers(
-    body: bytes, *, secret: str = PARTNER_SECRET, timestamp: int | None = None
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    secret: str = PARTNER_SECRET,
+    timestamp: int | None = None,
+    request_id: str | None = None,
 ) -> dict[str, str]:
-    stamp = next_timestamp() if timestamp is None else timestamp
+    """Headers of a partner request ``method path`` with ``body``, signed as the bank expects."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    request_id = str(uuid.uuid4()) if request_id is None else request_id
+    context = hmac_signing.request_context(method, request_target(path), request_id)
     headers = {
-        "X-Request-ID": str(uuid.uuid4()),
-        "X-Partner-Signature": hmac_signing.sign(secret, body, stamp),
+        "X-Request-ID": request_id,
+        "X-Partner-Signature": hmac_signing.sign(secret, body, stamp, context),
     }
     if body:
         headers["Content-Type"] = "application/json"
@@ -64,7 +68,7 @@ async def partner_call(
 ) -> httpx.Response:
     """A correctly signed partner request (``path`` below ``/banks/<id>/partner/v1``)."""
     body = b"" if payload is None else json.dumps(payload).encode()
-    headers = signed_headers(body, secret=secret)
+    headers = signed_headers(method, path, body, secret=secret)
     if consent_id is not None:
         headers["Consent-ID"] = consent_id
     return await client.request(method, path, content=body, headers=headers)

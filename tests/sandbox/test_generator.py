@@ -17,9 +17,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bankchat.sandbox.activity import CODE_OWN_OUT, CODE_SALARY, is_luhn_valid, luhn_complete
-from bankchat.sandbox.generator import PENDING_DAYS, fraud_labels, generate_world, months_before
+from bankchat.sandbox.generator import (
+    PENDING_DAYS,
+    TERMINAL_DISCOVERY_DAYS,
+    fraud_labels,
+    generate_world,
+    months_before,
+)
 from bankchat.sandbox.iban import is_valid_iban
 from bankchat.sandbox.model import AccountKind, BookingStatus, Category, FraudPattern, Transaction
+from bankchat.sandbox.partner import partner_of
 from bankchat.sandbox.world import World
 
 TODAY = date(2026, 11, 20)
@@ -449,3 +456,42 @@ def test_compromised_card_fraud_stays_on_few_cards(default_world: World) -> None
         if tx.fraud is FraudPattern.COMPROMISED_CARD
     }
     assert 1 <= len(cards) <= 2 * len(default_world.banks)
+
+
+def _last_skimmed_day(world: World) -> dict[str | None, date]:
+    last: dict[str | None, date] = {}
+    for tx in card_payments(world):
+        if tx.fraud is FraudPattern.COMPROMISED_TERMINAL:
+            last[tx.terminal_id] = max(tx.value_date, last.get(tx.terminal_id, tx.value_date))
+    return last
+
+
+# A skimmer's window lasts at most 21 days, so its last fraud is at most 20 days before
+# the window ends; the bank learns of it TERMINAL_DISCOVERY_DAYS after that.
+LONGEST_DISCOVERY = timedelta(days=20 + TERMINAL_DISCOVERY_DAYS)
+
+
+def test_terminal_skimmed_long_ago_is_marked_at_the_bank(default_world: World) -> None:
+    long_ago = {
+        terminal
+        for terminal, last in _last_skimmed_day(default_world).items()
+        if last + LONGEST_DISCOVERY <= TODAY
+    }
+    assert long_ago
+    assert long_ago <= partner_of(default_world).compromised_terminals
+
+
+def test_bank_marks_only_terminals_that_were_skimmed(default_world: World) -> None:
+    marked = partner_of(default_world).compromised_terminals
+    assert marked <= set(_last_skimmed_day(default_world))
+
+
+def test_terminal_skimmed_in_the_last_days_is_not_yet_known() -> None:
+    world = small_world(seed=17)  # a seed whose last skimming ends days before today
+    recent = {
+        terminal
+        for terminal, last in _last_skimmed_day(world).items()
+        if last + timedelta(days=TERMINAL_DISCOVERY_DAYS) > TODAY
+    }
+    assert recent
+    assert recent.isdisjoint(partner_of(world).compromised_terminals)

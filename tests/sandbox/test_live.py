@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bankchat.sandbox.app import _background_loops
 from bankchat.sandbox.generator import generate_world
-from bankchat.sandbox.live import LiveFeed, live_loop
+from bankchat.sandbox.live import TERMINAL_DISCOVERY_USES, LiveFeed, live_loop
 from bankchat.sandbox.model import BookingStatus, FraudPattern, Transaction
 from bankchat.sandbox.options import SandboxOptions
+from bankchat.sandbox.partner import BlockReason, block_card, partner_of
 from bankchat.sandbox.world import World, WorldEvent
 
 TODAY = date(2026, 11, 20)
@@ -124,12 +125,74 @@ def test_restarted_feed_does_not_reuse_ids(generated_world: World) -> None:
     assert {tx.id for tx in first}.isdisjoint(tx.id for tx in second)
 
 
-def test_feed_skips_blocked_cards(generated_world: World) -> None:
+def _new_transactions(world: World, before: set[str]) -> list[Transaction]:
+    return [tx for tx_id, tx in world.transaction_index.items() if tx_id not in before]
+
+
+def test_card_payments_with_blocked_cards_are_declined(generated_world: World) -> None:
     for card in generated_world.cards.values():
-        card.blocked = True
+        block_card(generated_world, card, BlockReason.LOST)
+    before = set(generated_world.transaction_index)
     made = run(LiveFeed(generated_world, seed=7), 100)
     assert made
-    assert all(tx.card_id is None for tx in made)
+    assert all(tx.card_id is None for tx in _new_transactions(generated_world, before))
+
+
+def test_card_payments_with_expired_cards_are_declined(generated_world: World) -> None:
+    for card in generated_world.cards.values():
+        card.expiry = TODAY - timedelta(days=1)
+    before = set(generated_world.transaction_index)
+    run(LiveFeed(generated_world, seed=7), 100)
+    assert all(tx.card_id is None for tx in _new_transactions(generated_world, before))
+
+
+def test_cards_still_usable_keep_paying_when_others_are_blocked(generated_world: World) -> None:
+    blocked = sorted(generated_world.cards)[::2]
+    for card_id in blocked:
+        block_card(generated_world, generated_world.cards[card_id], BlockReason.STOLEN)
+    made = run(LiveFeed(generated_world, seed=7), 300)
+    paid_with = {tx.card_id for tx in made if tx.card_id is not None}
+    assert paid_with
+    assert paid_with.isdisjoint(blocked)
+
+
+def _skimming(world: World) -> tuple[set[str], list[Transaction]]:
+    """Terminals the bank knew before, and what a fraud-heavy feed then made."""
+    known_before = set(partner_of(world).compromised_terminals)
+    return known_before, run(LiveFeed(world, seed=1, fraud_rate=0.3), 400)
+
+
+def test_bank_learns_of_a_skimmed_terminal_after_a_few_fraudulent_uses(
+    generated_world: World,
+) -> None:
+    known_before, made = _skimming(generated_world)
+    uses = Counter(tx.terminal_id for tx in made if tx.fraud is FraudPattern.COMPROMISED_TERMINAL)
+    learnt = partner_of(generated_world).compromised_terminals - known_before
+    assert learnt
+    assert learnt == {t for t, n in uses.items() if n >= TERMINAL_DISCOVERY_USES} - known_before
+
+
+def test_first_fraudulent_uses_of_a_skimmed_terminal_are_not_flagged(
+    generated_world: World,
+) -> None:
+    flagged: set[str] = set()
+
+    def note_flagged(event: WorldEvent) -> None:
+        reason = event.detail.get("reason")
+        if event.kind == "transaction.suspicious" and reason == "compromised_terminal":
+            assert event.transaction is not None
+            flagged.add(event.transaction.id)
+
+    partner_of(generated_world)  # the bank's rules run from here on
+    generated_world.subscribe(note_flagged)
+    known_before, made = _skimming(generated_world)
+    seen: Counter[str | None] = Counter()
+    for tx in made:
+        if tx.fraud is not FraudPattern.COMPROMISED_TERMINAL or tx.terminal_id in known_before:
+            continue
+        seen[tx.terminal_id] += 1
+        assert (tx.id in flagged) == (seen[tx.terminal_id] > TERMINAL_DISCOVERY_USES)
+    assert any(uses > TERMINAL_DISCOVERY_USES for uses in seen.values())
 
 
 def test_feed_works_on_the_hand_built_world(world: World) -> None:

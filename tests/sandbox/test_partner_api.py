@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from datetime import date, timedelta
 
 import httpx
@@ -52,33 +53,43 @@ async def test_request_with_tampered_body_is_refused(
 ) -> None:
     signed = json.dumps({"url": HOOK_URL, "events": ["card.blocked"]}).encode()
     tampered = signed.replace(b"card.blocked", b"card.unblocked")
-    response = await client.post(
-        f"{NORD}/webhooks", content=tampered, headers=signed_headers(signed)
-    )
+    headers = signed_headers("POST", f"{NORD}/webhooks", signed)
+    response = await client.post(f"{NORD}/webhooks", content=tampered, headers=headers)
     assert response.status_code == 401
     assert error_code(response) == "SIGNATURE_INVALID"
     assert partner_of(sandbox.world).webhooks == {}
 
 
 async def test_request_with_stale_signature_is_refused(client: httpx.AsyncClient) -> None:
-    headers = signed_headers(b"", timestamp=int(time.time()) - 3600)
+    headers = signed_headers("GET", f"{NORD}/webhooks", timestamp=int(time.time()) - 3600)
     response = await client.get(f"{NORD}/webhooks", headers=headers)
     assert response.status_code == 401
     assert error_code(response) == "SIGNATURE_INVALID"
 
 
 async def test_request_with_malformed_signature_is_refused(client: httpx.AsyncClient) -> None:
-    headers = signed_headers(b"") | {"X-Partner-Signature": "v1=abc"}
+    headers = signed_headers("GET", f"{NORD}/webhooks") | {"X-Partner-Signature": "v1=abc"}
     response = await client.get(f"{NORD}/webhooks", headers=headers)
     assert response.status_code == 401
     assert error_code(response) == "SIGNATURE_INVALID"
+
+
+async def test_identical_requests_in_the_same_second_both_succeed(
+    client: httpx.AsyncClient,
+) -> None:
+    second = int(time.time())
+    first = signed_headers("GET", f"{NORD}/webhooks", timestamp=second)
+    again = signed_headers("GET", f"{NORD}/webhooks", timestamp=second)
+    assert first["X-Request-ID"] != again["X-Request-ID"]
+    assert (await client.get(f"{NORD}/webhooks", headers=first)).status_code == 200
+    assert (await client.get(f"{NORD}/webhooks", headers=again)).status_code == 200
 
 
 async def test_replayed_request_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, sandbox: LiveSandbox
 ) -> None:
     body = json.dumps({"url": HOOK_URL, "events": ["card.blocked"]}).encode()
-    headers = signed_headers(body)
+    headers = signed_headers("POST", f"{NORD}/webhooks", body)
     first = await client.post(f"{NORD}/webhooks", content=body, headers=headers)
     replayed = await client.post(f"{NORD}/webhooks", content=body, headers=headers)
     assert first.status_code == 201
@@ -87,18 +98,67 @@ async def test_replayed_request_is_refused_and_changes_nothing(
     assert len(partner_of(sandbox.world).webhooks) == 1
 
 
-async def test_signature_of_one_request_cannot_be_reused_on_another_path(
+async def test_request_id_used_before_is_refused_even_when_signed_afresh(
     client: httpx.AsyncClient,
 ) -> None:
-    headers = signed_headers(b"")
-    listed = await client.get(f"{NORD}/webhooks", headers=headers)
-    reused = await client.delete(f"{NORD}/webhooks/anything", headers=headers)
-    assert listed.status_code == 200
-    assert reused.status_code == 401
+    first = signed_headers("GET", f"{NORD}/webhooks")
+    request_id = first["X-Request-ID"]
+    again = signed_headers("GET", f"{NORD}/webhooks?again=1", request_id=request_id)
+    assert (await client.get(f"{NORD}/webhooks", headers=first)).status_code == 200
+    response = await client.get(f"{NORD}/webhooks?again=1", headers=again)
+    assert response.status_code == 401
+    assert "replay" in response.json()["tppMessages"][0]["text"]
 
 
-async def test_request_without_request_id_is_refused(client: httpx.AsyncClient) -> None:
-    headers = signed_headers(b"")
+# Each of these sends the borrowed signature first, so a refusal is the signature's
+# binding, not a replay; the signature's own request then still succeeds.
+
+
+async def test_signature_for_one_path_does_not_verify_for_another(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = signed_headers("GET", f"{NORD}/webhooks")
+    other = await client.get("/banks/suedbank/partner/v1/webhooks", headers=headers)
+    assert other.status_code == 401
+    assert error_code(other) == "SIGNATURE_INVALID"
+    assert "replay" not in other.json()["tppMessages"][0]["text"]
+    assert (await client.get(f"{NORD}/webhooks", headers=headers)).status_code == 200
+
+
+async def test_signature_for_one_query_does_not_verify_for_another(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = signed_headers("GET", f"{NORD}/webhooks?page=1")
+    other = await client.get(f"{NORD}/webhooks?page=2", headers=headers)
+    assert other.status_code == 401
+    assert "replay" not in other.json()["tppMessages"][0]["text"]
+    assert (await client.get(f"{NORD}/webhooks?page=1", headers=headers)).status_code == 200
+
+
+async def test_signature_for_one_method_does_not_verify_for_another(
+    client: httpx.AsyncClient, sandbox: LiveSandbox
+) -> None:
+    headers = signed_headers("GET", f"{NORD}/webhooks")
+    other = await client.post(f"{NORD}/webhooks", headers=headers)
+    assert other.status_code == 401
+    assert "replay" not in other.json()["tppMessages"][0]["text"]
+    assert partner_of(sandbox.world).webhooks == {}
+    assert (await client.get(f"{NORD}/webhooks", headers=headers)).status_code == 200
+
+
+async def test_signature_for_one_request_id_does_not_verify_for_another(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = signed_headers("GET", f"{NORD}/webhooks")
+    other = headers | {"X-Request-ID": str(uuid.uuid4())}
+    response = await client.get(f"{NORD}/webhooks", headers=other)
+    assert response.status_code == 401
+    assert "replay" not in response.json()["tppMessages"][0]["text"]
+    assert (await client.get(f"{NORD}/webhooks", headers=headers)).status_code == 200
+
+
+async def test_signed_request_without_request_id_is_refused(client: httpx.AsyncClient) -> None:
+    headers = signed_headers("GET", f"{NORD}/webhooks", request_id="")
     del headers["X-Request-ID"]
     response = await client.get(f"{NORD}/webhooks", headers=headers)
     assert response.status_code == 400

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from bankchat.sandbox import partner
 from bankchat.sandbox.activity import (
     CODE_DIRECT_DEBIT,
     CODE_SALARY,
@@ -75,6 +76,8 @@ BOOKING_DELAY = 2  # ... and book this many days after the purchase
 OUTLIER_RATE = 0.003  # chance per card payment of an extra amount-outlier fraud
 COMPROMISED_CARD_SHARE = 0.4  # share of a compromised card's payments that are fraud
 COMPROMISED_CARD_DAYS = 14
+# The bank learns of a skimmer from its customers' disputes, some days after it is gone.
+TERMINAL_DISCOVERY_DAYS = 3
 
 # Chance per day of an unplanned card payment in each category (at home, not on a trip).
 DAILY_SPEND = (
@@ -183,6 +186,8 @@ class _Simulation:
         self.pending_due: dict[date, list[str]] = {}
         self.compromised_terminals: dict[str, list[_Window]] = {}
         self.compromised_cards: dict[str, list[_Window]] = {}
+        self.terminal_discoveries: dict[date, list[str]] = {}
+        self.skimmed_terminals: set[str] = set()
 
     # -- set-up ---------------------------------------------------------------------
 
@@ -414,9 +419,10 @@ class _Simulation:
         weights = [popular[t] ** 2 for t in terminals]
         for _ in range(incidents):
             terminal = self.rng.choices(terminals, weights)[0]
-            self.compromised_terminals.setdefault(terminal, []).append(
-                self._window(self.rng.randint(10, 21))
-            )
+            window = self._window(self.rng.randint(10, 21))
+            self.compromised_terminals.setdefault(terminal, []).append(window)
+            discovery = window.last + timedelta(days=TERMINAL_DISCOVERY_DAYS)
+            self.terminal_discoveries.setdefault(discovery, []).append(terminal)
         for _ in range(max(1, span // 270)):
             profile = self.rng.choice(plans).profile
             card = profile.credit_card or profile.debit_card
@@ -438,11 +444,20 @@ class _Simulation:
             self._opening_balances(plan)
         day = self.start
         while day <= self.today:
+            self._discover_skimmers(day)
             for tx_id in self.pending_due.pop(day, []):
                 self.world.book(tx_id, day)
             for plan in self.plans:
                 self._live_day(plan, day)
             day += timedelta(days=1)
+
+    def _discover_skimmers(self, day: date) -> None:
+        """Tell the bank of terminals whose skimming ended a few days ago, if it cost any
+        customer money: only then are there disputes to learn it from. Marking them any
+        earlier would make the bank's rule an oracle of the fraud label."""
+        for terminal in self.terminal_discoveries.pop(day, []):
+            if terminal in self.skimmed_terminals:
+                partner.mark_terminal_compromised(self.world, terminal)
 
     def _record(self, tx: Transaction) -> bool:
         try:
@@ -600,7 +615,11 @@ class _Simulation:
             fraud=fraud,
             language=profile.bank.language,
         )
-        if self._record(tx) and pending:
+        if not self._record(tx):
+            return
+        if fraud is FraudPattern.COMPROMISED_TERMINAL:
+            self.skimmed_terminals.add(place.terminal_id)
+        if pending:
             due = day + timedelta(days=BOOKING_DELAY)
             if due <= self.today:
                 self.pending_due.setdefault(due, []).append(tx.id)

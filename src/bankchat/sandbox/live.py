@@ -4,7 +4,9 @@ sandbox serves, so webhooks, sync and fraud scoring have something to react to.
 :class:`LiveFeed` makes one transaction per :meth:`LiveFeed.step` (tests drive it
 directly); :func:`live_loop` steps it at a given rate. New transactions are recorded with
 notification (``transaction.created``); some start pending and book a few steps later
-(``transaction.booked``). A small share is fraud, labelled like the generator's.
+(``transaction.booked``). A small share is fraud, labelled like the generator's. Card
+payments are authorised like the bank would (:func:`partner.card_is_usable`), and the
+bank learns of a skimming terminal only after a few fraudulent uses there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import random
 from dataclasses import dataclass
 
+from bankchat.sandbox import partner
 from bankchat.sandbox.activity import (
     CODE_TRANSFER_IN,
     CODE_TRANSFER_OUT,
@@ -54,6 +57,7 @@ log = logging.getLogger(__name__)
 PENDING_SHARE = 0.3  # share of card payments that start pending
 COMPROMISE_STEPS = 60  # how many steps a compromised terminal or card stays compromised
 COMPROMISED_CARD_SHARE = 0.5  # share of a compromised card's payments that are fraud
+TERMINAL_DISCOVERY_USES = 2  # fraudulent uses of a skimmed terminal before the bank knows
 LOW_BALANCE = 200  # below this, the next money in is the customer's pay
 EVERYDAY = (
     (Category.GROCERIES, 5),
@@ -89,6 +93,7 @@ class LiveFeed:
         self._pending: list[_Pending] = []
         self._terminals_until: dict[str, int] = {}
         self._cards_until: dict[str, int] = {}
+        self._skimmed_uses: dict[str, int] = {}
 
     def _profiles(self) -> list[Profile]:
         profiles: list[Profile] = []
@@ -122,7 +127,9 @@ class LiveFeed:
         if not self.profiles:
             return None
         profile = self.rng.choice(self.profiles)
-        cards = [card for card in profile.cards() if not card.blocked]
+        # Customers (and whoever copied a card) try their cards whatever state they are in;
+        # the bank declines at authorisation (_post_card).
+        cards = profile.cards()
         roll = self.rng.random()
         try:
             if cards and roll < 0.78:
@@ -141,7 +148,7 @@ class LiveFeed:
 
     # -- kinds of transactions ----------------------------------------------------------
 
-    def _card_payment(self, profile: Profile, card: Card) -> Transaction:
+    def _card_payment(self, profile: Profile, card: Card) -> Transaction | None:
         rng = self.rng
         categories, weights = zip(*EVERYDAY, strict=True)
         place = rng.choice(profile.regulars[rng.choices(categories, weights)[0]])
@@ -163,11 +170,11 @@ class LiveFeed:
             cents *= rng.randint(3, 8)
             fraud = FraudPattern.COMPROMISED_CARD
         tx = self._post_card(profile, card, place, cents, fraud)
-        if fraud is None:
+        if tx is not None and fraud is None:
             profile.note_purchase(cents)
         return tx
 
-    def _amount_outlier(self, profile: Profile, card: Card) -> Transaction:
+    def _amount_outlier(self, profile: Profile, card: Card) -> Transaction | None:
         rng, country = self.rng, profile.bank.country
         merchants = [m for m in MERCHANTS[country][Category.SHOPPING] if m.max_cents >= 20000]
         place = place_of(rng.choice(merchants), rng.choice(HOME_CITIES[country]), rng.randint(0, 1))
@@ -190,7 +197,10 @@ class LiveFeed:
 
     def _post_card(
         self, profile: Profile, card: Card, place: Place, cents: int, fraud: FraudPattern | None
-    ) -> Transaction:
+    ) -> Transaction | None:
+        """Authorise and record a card payment; None if the bank declines the card."""
+        if not partner.card_is_usable(self.world, card.id):
+            return None
         pending = self.rng.random() < PENDING_SHARE
         tx = self.maker.card_payment(
             self.world.accounts[card.account_id],
@@ -205,9 +215,19 @@ class LiveFeed:
         self._record(tx)
         if pending:
             self._pending.append(_Pending(self.steps + self.rng.randint(3, 12), tx.id))
+        if fraud is FraudPattern.COMPROMISED_TERMINAL:
+            self._note_skimmed(place.terminal_id)
         return tx
 
-    def _cash(self, profile: Profile) -> Transaction:
+    def _note_skimmed(self, terminal_id: str) -> None:
+        """After a few fraudulent uses the customers' disputes point the bank at the
+        terminal; telling it any sooner would make its rule an oracle of the label."""
+        uses = self._skimmed_uses.get(terminal_id, 0) + 1
+        self._skimmed_uses[terminal_id] = uses
+        if uses == TERMINAL_DISCOVERY_USES:
+            partner.mark_terminal_compromised(self.world, terminal_id)
+
+    def _cash(self, profile: Profile) -> Transaction | None:
         assert profile.debit_card is not None
         bank = profile.bank
         label = f"Geldautomat {bank.name}" if bank.language == "de" else f"{bank.name} ATM"

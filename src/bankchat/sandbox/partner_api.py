@@ -1,8 +1,9 @@
 """HTTP routes of the partner extension under ``/banks/<bank-id>/partner/v1``.
 
-Every request carries ``X-Partner-Signature`` (HMAC of the raw body with the partner
-secret) and ``X-Request-ID``; a signature is accepted once. Errors have the NextGenPSD2
-``tppMessages`` shape. The routes only translate HTTP; the rules live in ``partner``.
+Every request carries ``X-Partner-Signature`` (HMAC with the partner secret over the
+method, path with query, ``X-Request-ID`` and raw body) and ``X-Request-ID``; an
+``X-Request-ID`` is accepted once. Errors have the NextGenPSD2 ``tppMessages`` shape.
+The routes only translate HTTP; the rules live in ``partner``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from bankchat import hmac_signing
 from bankchat.sandbox import partner
-from bankchat.sandbox.deps import BankDep, RequestIdDep, WorldDep
+from bankchat.sandbox.deps import BankDep, RequestIdDep, WorldDep, require_request_id
 from bankchat.sandbox.errors import Psd2Error
 from bankchat.sandbox.model import Account, Card
 from bankchat.sandbox.partner import BlockReason, EventType
@@ -24,25 +25,45 @@ from bankchat.sandbox.partner import BlockReason, EventType
 PARTNER_SIGNATURE_HEADER = "X-Partner-Signature"
 
 
+def path_with_query(request: Request) -> str:
+    """The request target as the client sent it (percent-encoding kept), with the query."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    target: str = raw_path.decode("latin-1")
+    return f"{target}?{query.decode('latin-1')}" if query else target
+
+
 async def require_partner_signature(
     request: Request,
     world: WorldDep,
     signature: Annotated[str | None, Header(alias=PARTNER_SIGNATURE_HEADER)] = None,
+    request_id: Annotated[str | None, Header(alias="X-Request-ID")] = None,
 ) -> None:
-    """Refuse the request unless it is signed with the partner secret and not replayed."""
+    """Refuse the request unless it is signed with the partner secret and its
+    ``X-Request-ID`` was not used before."""
     if not signature:
         raise Psd2Error(401, "SIGNATURE_MISSING", f"header {PARTNER_SIGNATURE_HEADER} is missing")
     secret: str = request.app.state.options.partner_secret
     state = partner.partner_of(world)
     now = state.wall_clock()
     body = await request.body()
+    context = hmac_signing.request_context(
+        request.method, path_with_query(request), request_id or ""
+    )
     try:
-        hmac_signing.verify(secret, body, signature, now, tolerance=state.request_guard.tolerance)
-        timestamp, digest = hmac_signing.parse(signature)
-        state.request_guard.check(digest, timestamp, now)
+        hmac_signing.verify(
+            secret, body, signature, now, tolerance=state.request_guard.tolerance, context=context
+        )
+    except hmac_signing.SignatureError as exc:
+        raise Psd2Error(401, "SIGNATURE_INVALID", str(exc)) from None
+    # Checked only now, so an unsigned caller learns nothing else about its request.
+    checked_id = require_request_id(request_id)
+    timestamp, _ = hmac_signing.parse(signature)
+    try:
+        state.request_guard.check(checked_id, timestamp, now)
     except hmac_signing.ReplayedMessage:
         raise Psd2Error(
-            401, "SIGNATURE_INVALID", "this signature was already used (replayed request)"
+            401, "SIGNATURE_INVALID", "this X-Request-ID was already used (replayed request)"
         ) from None
     except hmac_signing.SignatureError as exc:
         raise Psd2Error(401, "SIGNATURE_INVALID", str(exc)) from None
