@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
+from bankchat.sandbox.activity import CODE_OWN_OUT
 from bankchat.sandbox.app import _background_loops
 from bankchat.sandbox.generator import generate_world
 from bankchat.sandbox.live import TERMINAL_DISCOVERY_USES, LiveFeed, live_loop
-from bankchat.sandbox.model import BookingStatus, FraudPattern, Transaction
+from bankchat.sandbox.model import BookingStatus, Category, FraudPattern, Transaction
 from bankchat.sandbox.options import SandboxOptions
 from bankchat.sandbox.partner import BlockReason, block_card, partner_of
 from bankchat.sandbox.world import World, WorldEvent
@@ -193,6 +195,42 @@ def test_first_fraudulent_uses_of_a_skimmed_terminal_are_not_flagged(
         seen[tx.terminal_id] += 1
         assert (tx.id in flagged) == (seen[tx.terminal_id] > TERMINAL_DISCOVERY_USES)
     assert any(uses > TERMINAL_DISCOVERY_USES for uses in seen.values())
+
+
+def _debit(world: World, account_id: str, amount: str, status: BookingStatus) -> None:
+    account = world.accounts[account_id]
+    world.record(
+        Transaction(
+            id=f"{account_id}-{amount}",
+            account_id=account_id,
+            entry_reference=f"ref-{account_id}-{amount}",
+            amount=-Decimal(amount),
+            currency=account.currency,
+            status=status,
+            value_date=world.today(),
+            booking_date=world.today() if status is BookingStatus.BOOKED else None,
+            category=Category.SHOPPING,
+        ),
+        notify=False,
+    )
+
+
+def test_card_settlement_leaves_funds_held_for_pending_debits(world: World) -> None:
+    checking, card_account = "nordbank-c1-chk", "nordbank-c1-card"
+    # The card owes more than checking can spare once its pending debits are paid.
+    _debit(world, card_account, "1900.00", BookingStatus.BOOKED)
+    _debit(world, checking, "1000.00", BookingStatus.BOOKED)
+    _debit(world, checking, "450.00", BookingStatus.PENDING)
+    feed = LiveFeed(world, seed=1)
+    feed.profiles = [p for p in feed.profiles if p.checking.id == checking]
+    ledger = world.ledger_of(checking)
+    settlements = 0
+    for _ in range(300):
+        tx = feed.step()
+        if tx is not None and tx.bank_transaction_code == CODE_OWN_OUT:
+            settlements += 1
+            assert ledger.balance(checking) - ledger.held(checking) >= 0
+    assert settlements
 
 
 def test_feed_works_on_the_hand_built_world(world: World) -> None:

@@ -3,6 +3,8 @@
 Merchant locations with stable terminals, deterministic ids, per-customer spending
 profiles and the construction of transactions (card payments, transfers, direct
 debits) with every detail the sandbox keeps: merchant, category, place, terminal, card.
+The choices both make the same way (a cash withdrawal, an amount outlier, a stranger's
+name, settling the credit card) live here too, so history and live mode cannot drift.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
 
-from bankchat.sandbox.catalog import HOME_CITIES, MERCHANTS, City, Merchant
+from bankchat.sandbox.catalog import FIRST_NAMES, HOME_CITIES, LAST_NAMES, MERCHANTS, City, Merchant
 from bankchat.sandbox.ledger import Posting
 from bankchat.sandbox.model import (
     Account,
@@ -59,6 +61,24 @@ def money(cents: int) -> Decimal:
 def cents_between(rng: random.Random, low: int, high: int) -> int:
     """A random amount in [low, high], skewed towards the low end like real spending."""
     return min(rng.randint(low, high), rng.randint(low, high))
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month ``months`` earlier (clamped to the month's length)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    return date(year, month, min(day.day, 28))
+
+
+def month_label(day: date, language: str) -> str:
+    """The month of ``day`` as statements name it: "11/2026" in German, "Nov 2026" otherwise."""
+    return f"{day.month:02d}/{day.year}" if language == "de" else f"{day:%b %Y}"
 
 
 def _digest(text: str) -> str:
@@ -192,6 +212,34 @@ class Profile:
     def usual_purchase_cents(self) -> int:
         """The customer's average card purchase so far (a typical one before any)."""
         return self.spent_cents // self.purchases if self.purchases else 3000
+
+
+def person_name(rng: random.Random, country: str) -> str:
+    """A made-up private person's full name, as people in ``country`` are called."""
+    return f"{rng.choice(FIRST_NAMES[country])} {rng.choice(LAST_NAMES[country])}"
+
+
+def atm_withdrawal(rng: random.Random, profile: Profile) -> tuple[Place, int]:
+    """An ATM of the customer's own bank in their home town and the cents to withdraw."""
+    bank = profile.bank
+    label = f"Geldautomat {bank.name}" if bank.language == "de" else f"{bank.name} ATM"
+    atm = Merchant(label, Category.CASH, "6011", 0, 0)
+    place = store_place(atm, profile.home, rng.randint(0, 2))
+    return place, rng.randint(1, 10) * 2000
+
+
+def amount_outlier(rng: random.Random, country: str, usual_cents: int) -> tuple[Place, int]:
+    """Where and how much a card is charged in an amount-outlier fraud: a big-ticket shop or
+    travel merchant somewhere in ``country``, ten to twenty times the usual purchase."""
+    merchants = [
+        merchant
+        for category in (Category.SHOPPING, Category.TRAVEL)
+        for merchant in MERCHANTS[country][category]
+        if merchant.max_cents >= 20000
+    ]
+    merchant = rng.choice(merchants)
+    place = place_of(merchant, rng.choice(HOME_CITIES[country]), rng.randint(0, 1))
+    return place, max(usual_cents * rng.randint(10, 20), 25000)
 
 
 class TransactionMaker:
@@ -329,3 +377,40 @@ def transfer_legs(
         code=CODE_OWN_IN if own else CODE_TRANSFER_IN[country],
     )
     return debit, credit
+
+
+def spare_cents(world: World, account: Account) -> int:
+    """What the account holds above zero, not counting its overdraft or the funds held for
+    its pending debits."""
+    ledger = world.ledger_of(account.id)
+    return int((ledger.balance(account.id) - ledger.held(account.id)) * 100)
+
+
+def card_settlement(
+    maker: TransactionMaker, world: World, profile: Profile, day: date
+) -> tuple[Transaction, Transaction] | None:
+    """The transfer paying off the customer's credit card from checking, as far as checking
+    can spare; None if there is no card, no debt or nothing to spare."""
+    card_account = profile.card_account
+    if card_account is None:
+        return None
+    owed = -int(world.booked_balance(card_account.id) * 100)
+    cents = min(owed, spare_cents(world, profile.checking))
+    if cents <= 0:
+        return None
+    language = profile.bank.language
+    month = month_label(months_before(day, 1), language)
+    text = f"Kreditkartenabrechnung {month}" if language == "de" else f"Credit card payment {month}"
+    name = profile.customer.name
+    return transfer_legs(
+        maker,
+        profile.checking,
+        name,
+        card_account,
+        name,
+        cents,
+        day,
+        remittance=text,
+        own=True,
+        country=profile.bank.country,
+    )

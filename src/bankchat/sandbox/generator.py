@@ -25,14 +25,20 @@ from bankchat.sandbox.activity import (
     Place,
     Profile,
     TransactionMaker,
+    amount_outlier,
+    atm_withdrawal,
+    card_settlement,
     cents_between,
     luhn_complete,
     mask_pan,
     money,
+    month_label,
+    months_before,
     online_place,
-    place_of,
+    person_name,
     post_transfer,
     regular_places,
+    spare_cents,
     store_place,
     transfer_legs,
 )
@@ -90,23 +96,6 @@ DAILY_SPEND = (
 )
 SUNDAY = 6
 CLOSED_ON_SUNDAY = (Category.GROCERIES, Category.SHOPPING)
-
-
-def _fmt_month(day: date, language: str) -> str:
-    return f"{day.month:02d}/{day.year}" if language == "de" else f"{day:%b %Y}"
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day of the month ``months`` earlier (clamped to the month's length)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in range(day.day, 27, -1):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    return date(year, month, min(day.day, 28))
 
 
 def _ascii(text: str) -> str:
@@ -399,8 +388,7 @@ class _Simulation:
                     _Counterparty(friend.customer.name, friend.checking.iban, friend.checking)
                 )
             else:
-                name = f"{rng.choice(FIRST_NAMES[country])} {rng.choice(LAST_NAMES[country])}"
-                friends.append(self._company(name, country))
+                friends.append(self._company(person_name(rng, country), country))
         return friends
 
     def _plan_fraud(self, plans: list[_Plan]) -> None:
@@ -625,17 +613,10 @@ class _Simulation:
                 self.pending_due.setdefault(due, []).append(tx.id)
 
     def _amount_outlier(self, plan: _Plan, day: date) -> None:
-        rng, profile = self.rng, plan.profile
-        country = profile.bank.country
-        merchants = [
-            m
-            for category in (Category.SHOPPING, Category.TRAVEL)
-            for m in MERCHANTS[country][category]
-            if m.max_cents >= 20000
-        ]
-        merchant = rng.choice(merchants)
-        place = place_of(merchant, rng.choice(HOME_CITIES[country]), rng.randint(0, 1))
-        cents = max(profile.usual_purchase_cents() * rng.randint(10, 20), 25000)
+        profile = plan.profile
+        place, cents = amount_outlier(
+            self.rng, profile.bank.country, profile.usual_purchase_cents()
+        )
         card = profile.credit_card or profile.debit_card
         assert card is not None
         self._post_card(plan, card, place, cents, day, FraudPattern.AMOUNT_OUTLIER)
@@ -644,11 +625,7 @@ class _Simulation:
         profile = plan.profile
         if profile.debit_card is None:
             return
-        bank = profile.bank
-        label = f"Geldautomat {bank.name}" if bank.language == "de" else f"{bank.name} ATM"
-        atm = Merchant(label, Category.CASH, "6011", 0, 0)
-        place = store_place(atm, profile.home, self.rng.randint(0, 2))
-        cents = self.rng.randint(1, 10) * 2000
+        place, cents = atm_withdrawal(self.rng, profile)
         fraud = None
         if any(day in w for w in self.compromised_terminals.get(place.terminal_id, ())):
             fraud = FraudPattern.COMPROMISED_TERMINAL
@@ -661,9 +638,9 @@ class _Simulation:
             cents += plan.salary_cents // 2  # bonus / Weihnachtsgeld / Urlaubsgeld
         german = profile.bank.language == "de"
         remittance = (
-            f"Lohn/Gehalt {_fmt_month(day, 'de')}"
+            f"Lohn/Gehalt {month_label(day, 'de')}"
             if german
-            else f"PAYROLL {plan.employer.name.upper()} {_fmt_month(day, 'en').upper()}"
+            else f"PAYROLL {plan.employer.name.upper()} {month_label(day, 'en').upper()}"
         )
         self._record(
             self.maker.make(
@@ -692,7 +669,7 @@ class _Simulation:
                 recurring.category,
                 counterparty_name=recurring.payee.name,
                 counterparty_iban=recurring.payee.iban,
-                remittance=f"{recurring.remittance} {_fmt_month(day, language)}",
+                remittance=f"{recurring.remittance} {month_label(day, language)}",
                 code=CODE_STANDING_ORDER if standing_order else CODE_DIRECT_DEBIT[country],
             )
         )
@@ -713,23 +690,20 @@ class _Simulation:
             own=True,
             country=plan.profile.bank.country,
         )
+        self._transfer(debit, credit)
+
+    def _transfer(self, debit: Transaction, credit: Transaction) -> None:
         try:
             post_transfer(self.world, debit, credit)
         except InsufficientFunds:
-            return
-
-    def _spare_cents(self, account: Account) -> int:
-        """What the account holds above zero, not counting its overdraft or pending debits."""
-        ledger = self.world.ledger_of(account.id)
-        spare = ledger.balance(account.id) - ledger.held(account.id)
-        return int(spare * 100)
+            return  # declined, like a card without funds
 
     def _save(self, plan: _Plan, day: date) -> None:
         profile = plan.profile
         if profile.savings is None:
             return
         # The monthly savings rate plus whatever piled up above the customer's cushion.
-        spare = self._spare_cents(profile.checking)
+        spare = spare_cents(self.world, profile.checking)
         cents = plan.savings_cents + max(0, spare - plan.cushion_cents) // 5000 * 5000
         if spare - cents < 20000:
             return
@@ -746,11 +720,11 @@ class _Simulation:
     def _top_up_from_savings(self, plan: _Plan, day: date, need_cents: int) -> None:
         """Move money from savings when checking cannot cover ``need_cents`` by itself."""
         profile = plan.profile
-        shortfall = need_cents - self._spare_cents(profile.checking)
+        shortfall = need_cents - spare_cents(self.world, profile.checking)
         if profile.savings is None or shortfall <= 0:
             return
         wanted = (shortfall + 50000) // 10000 * 10000
-        cents = min(wanted, self._spare_cents(profile.savings))
+        cents = min(wanted, spare_cents(self.world, profile.savings))
         if cents <= 0:
             return
         german = profile.bank.language == "de"
@@ -769,13 +743,9 @@ class _Simulation:
             return
         owed = -int(self.world.booked_balance(profile.card_account.id) * 100)
         self._top_up_from_savings(plan, day, owed)
-        cents = min(owed, self._spare_cents(profile.checking))
-        if cents <= 0:
-            return
-        german = profile.bank.language == "de"
-        month = _fmt_month(months_before(day, 1), profile.bank.language)
-        text = f"Kreditkartenabrechnung {month}" if german else f"Credit card payment {month}"
-        self._own_transfer(plan, profile.checking, profile.card_account, cents, day, text)
+        legs = card_settlement(self.maker, self.world, profile, day)
+        if legs is not None:
+            self._transfer(*legs)
 
     def _pay_friend(self, plan: _Plan, day: date) -> None:
         rng, profile = self.rng, plan.profile
@@ -795,10 +765,7 @@ class _Simulation:
                 own=False,
                 country=profile.bank.country,
             )
-            try:
-                post_transfer(self.world, debit, credit)
-            except InsufficientFunds:
-                return
+            self._transfer(debit, credit)
             return
         self._record(
             self.maker.make(

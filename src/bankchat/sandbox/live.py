@@ -24,23 +24,18 @@ from bankchat.sandbox.activity import (
     Place,
     Profile,
     TransactionMaker,
+    amount_outlier,
+    atm_withdrawal,
+    card_settlement,
     cents_between,
     home_city,
     money,
-    place_of,
+    person_name,
     post_transfer,
     regular_places,
-    store_place,
     transfer_legs,
 )
-from bankchat.sandbox.catalog import (
-    FIRST_NAMES,
-    FRIEND_NOTES,
-    HOME_CITIES,
-    LAST_NAMES,
-    MERCHANTS,
-    Merchant,
-)
+from bankchat.sandbox.catalog import FRIEND_NOTES, HOME_CITIES
 from bankchat.sandbox.ledger import LedgerError
 from bankchat.sandbox.model import (
     AccountKind,
@@ -175,10 +170,8 @@ class LiveFeed:
         return tx
 
     def _amount_outlier(self, profile: Profile, card: Card) -> Transaction | None:
-        rng, country = self.rng, profile.bank.country
-        merchants = [m for m in MERCHANTS[country][Category.SHOPPING] if m.max_cents >= 20000]
-        place = place_of(rng.choice(merchants), rng.choice(HOME_CITIES[country]), rng.randint(0, 1))
-        cents = max(self._usual_cents(profile) * rng.randint(10, 20), 25000)
+        usual = self._usual_cents(profile)
+        place, cents = amount_outlier(self.rng, profile.bank.country, usual)
         return self._post_card(profile, card, place, cents, FraudPattern.AMOUNT_OUTLIER)
 
     def _usual_cents(self, profile: Profile) -> int:
@@ -229,14 +222,10 @@ class LiveFeed:
 
     def _cash(self, profile: Profile) -> Transaction | None:
         assert profile.debit_card is not None
-        bank = profile.bank
-        label = f"Geldautomat {bank.name}" if bank.language == "de" else f"{bank.name} ATM"
-        atm = Merchant(label, Category.CASH, "6011", 0, 0)
-        place = store_place(atm, profile.home, self.rng.randint(0, 2))
+        place, cents = atm_withdrawal(self.rng, profile)
         fraud = None
         if self._terminals_until.get(place.terminal_id, 0) >= self.steps:
             fraud = FraudPattern.COMPROMISED_TERMINAL
-        cents = self.rng.randint(1, 10) * 2000
         return self._post_card(profile, profile.debit_card, place, cents, fraud)
 
     def _incoming(self, profile: Profile) -> Transaction:
@@ -250,7 +239,7 @@ class LiveFeed:
             category = Category.INCOME
         else:
             cents = rng.randint(2, 40) * 250
-            name = self._stranger(country)
+            name = person_name(rng, country)
             remittance = rng.choice(FRIEND_NOTES[country])
             category = Category.OTHER
         tx = self.maker.make(
@@ -290,7 +279,7 @@ class LiveFeed:
             money(-cents),
             self.world.today(),
             Category.OTHER,
-            counterparty_name=self._stranger(country),
+            counterparty_name=person_name(rng, country),
             remittance=note,
             code=CODE_TRANSFER_OUT[country],
         )
@@ -298,31 +287,8 @@ class LiveFeed:
 
     def _settle_card(self, profile: Profile) -> Transaction | None:
         """Pay off the credit card from checking; None if there is nothing to settle."""
-        card_account = profile.card_account
-        if card_account is None:
-            return None
-        owed = -self.world.booked_balance(card_account.id)
-        spare = self.world.booked_balance(profile.checking.id)
-        cents = int(min(owed, spare) * 100)
-        if cents <= 0:
-            return None
-        german = profile.bank.language == "de"
-        debit, credit = transfer_legs(
-            self.maker,
-            profile.checking,
-            profile.customer.name,
-            card_account,
-            profile.customer.name,
-            cents,
-            self.world.today(),
-            remittance="Kreditkartenabrechnung" if german else "Credit card payment",
-            own=True,
-            country=profile.bank.country,
-        )
-        return self._transfer(debit, credit)
-
-    def _stranger(self, country: str) -> str:
-        return f"{self.rng.choice(FIRST_NAMES[country])} {self.rng.choice(LAST_NAMES[country])}"
+        legs = card_settlement(self.maker, self.world, profile, self.world.today())
+        return None if legs is None else self._transfer(*legs)
 
     # -- recording ------------------------------------------------------------------
 
