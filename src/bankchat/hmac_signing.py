@@ -70,7 +70,8 @@ def signed_message(timestamp: int, body: bytes, context: Sequence[str] = ()) -> 
         if "\n" in part:
             raise ValueError("a signed context part must not contain a newline")
     head = f"{timestamp}." + "".join(f"{part}\n" for part in context)
-    return head.encode() + body
+    # surrogatepass: any str a caller hands over has exactly one byte form, never an error.
+    return head.encode("utf-8", "surrogatepass") + body
 
 
 def _digest(secret: str | bytes, message: bytes) -> str:

@@ -60,6 +60,7 @@ async def create_consent(
     *,
     bank: str = "nordbank",
     brand: str = "Budget App",
+    redirect: str = REDIRECT,
     **overrides: Any,
 ) -> dict[str, Any]:
     response = await client.post(
@@ -67,7 +68,7 @@ async def create_consent(
         json=consent_body(access, **overrides),
         headers=headers(
             **{
-                "TPP-Redirect-URI": REDIRECT,
+                "TPP-Redirect-URI": redirect,
                 "TPP-Nok-Redirect-URI": NOK_REDIRECT,
                 "TPP-Brand-Logging-Information": brand,
             }

@@ -450,7 +450,45 @@ async def test_walking_further_pages_counts_as_one_read(
         first.json()["transactions"]["_links"]["next"]["href"],
         headers=read_headers(consent_id, psu_present=False),
     )
+    fresh = await client.get(
+        f"{ACCOUNTS}/{CHECKING}/transactions",
+        params={"bookingStatus": "booked", "dateFrom": SINCE},
+        headers=read_headers(consent_id, psu_present=False),
+    )
     assert second.status_code == 200
+    assert fresh.status_code == 429
+
+
+async def test_fresh_request_for_a_further_page_counts_as_a_read(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    add_booked(world, CHECKING, 150)
+    consent_id = await all_psd2(client, frequencyPerDay=1)
+    query = {"bookingStatus": "booked", "dateFrom": SINCE}
+    url = f"{ACCOUNTS}/{CHECKING}/transactions"
+    first = await client.get(url, params=query, headers=read_headers(consent_id, psu_present=False))
+    further = await client.get(
+        url, params={**query, "pageIndex": "1"}, headers=read_headers(consent_id, psu_present=False)
+    )
+    assert first.status_code == 200
+    assert further.status_code == 429
+
+
+async def test_page_link_of_one_period_does_not_open_another(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    add_booked(world, CHECKING, 150)
+    consent_id = await all_psd2(client, frequencyPerDay=1)
+    first = await client.get(
+        f"{ACCOUNTS}/{CHECKING}/transactions",
+        params={"bookingStatus": "booked", "dateFrom": SINCE},
+        headers=read_headers(consent_id, psu_present=False),
+    )
+    next_href = first.json()["transactions"]["_links"]["next"]["href"]
+    other_period = next_href.replace(f"dateFrom={SINCE}", f"dateFrom={TODAY - timedelta(days=90)}")
+    response = await client.get(other_period, headers=read_headers(consent_id, psu_present=False))
+    assert other_period != next_href
+    assert response.status_code == 429
 
 
 async def test_refused_read_is_not_counted(client: httpx.AsyncClient) -> None:
@@ -472,13 +510,35 @@ async def test_refused_read_is_not_counted(client: httpx.AsyncClient) -> None:
 
 async def test_the_limit_counts_per_account(client: httpx.AsyncClient) -> None:
     consent_id = await all_psd2(client, frequencyPerDay=1)
-    await client.get(
-        f"{ACCOUNTS}/{CHECKING}/balances", headers=read_headers(consent_id, psu_present=False)
-    )
+    url = f"{ACCOUNTS}/{CHECKING}/balances"
+    await client.get(url, headers=read_headers(consent_id, psu_present=False))
+    again = await client.get(url, headers=read_headers(consent_id, psu_present=False))
     other = await client.get(
         f"{ACCOUNTS}/nordbank-c1-sav/balances", headers=read_headers(consent_id, psu_present=False)
     )
+    assert again.status_code == 429
     assert other.status_code == 200
+
+
+async def test_account_and_card_account_lists_are_limited_separately(
+    client: httpx.AsyncClient,
+) -> None:
+    consent_id = await all_psd2(client, frequencyPerDay=1)
+    accounts = await client.get(ACCOUNTS, headers=read_headers(consent_id, psu_present=False))
+    cards = await client.get(CARD_ACCOUNTS, headers=read_headers(consent_id, psu_present=False))
+    accounts_again = await client.get(ACCOUNTS, headers=read_headers(consent_id, psu_present=False))
+    assert (accounts.status_code, cards.status_code) == (200, 200)
+    assert accounts_again.status_code == 429
+
+
+async def test_read_with_an_invalid_psu_ip_address_is_refused(client: httpx.AsyncClient) -> None:
+    consent_id = await all_psd2(client)
+    response = await client.get(
+        ACCOUNTS, headers={**read_headers(consent_id), "PSU-IP-Address": "not-an-ip"}
+    )
+    assert response.status_code == 400
+    assert error_code(response) == "FORMAT_ERROR"
+    assert response.json()["tppMessages"][0]["path"] == "PSU-IP-Address"
 
 
 async def test_the_limit_starts_afresh_the_next_day(
@@ -487,8 +547,10 @@ async def test_the_limit_starts_afresh_the_next_day(
     consent_id = await all_psd2(client, frequencyPerDay=1)
     url = f"{ACCOUNTS}/{CHECKING}/balances"
     await client.get(url, headers=read_headers(consent_id, psu_present=False))
+    same_day = await client.get(url, headers=read_headers(consent_id, psu_present=False))
     world.clock = lambda: datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), UTC)
     response = await client.get(url, headers=read_headers(consent_id, psu_present=False))
+    assert same_day.status_code == 429
     assert response.status_code == 200
 
 

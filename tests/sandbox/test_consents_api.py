@@ -21,6 +21,7 @@ from tests.sandbox.consent_flow import (
     explicit_access,
     headers,
     iban,
+    read_headers,
 )
 
 CONSENTS = "/banks/nordbank/v1/consents"
@@ -161,11 +162,16 @@ async def test_valid_until_is_capped_at_180_days(client: httpx.AsyncClient, worl
 async def test_one_off_consent_allows_one_access_a_day(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    created = await create_consent(
+    consent_id = await approved_consent(
         client, explicit_access(world, "nordbank-c1-chk"), recurringIndicator=False
     )
-    read = await client.get(f"{CONSENTS}/{created['consentId']}", headers=headers())
+    read = await client.get(f"{CONSENTS}/{consent_id}", headers=headers())
+    url = "/banks/nordbank/v1/accounts/nordbank-c1-chk/balances"
+    first = await client.get(url, headers=read_headers(consent_id, psu_present=False))
+    second = await client.get(url, headers=read_headers(consent_id, psu_present=False))
     assert read.json()["frequencyPerDay"] == 1
+    assert first.status_code == 200
+    assert second.status_code == 429
 
 
 async def test_consent_information_echoes_the_request(
@@ -190,6 +196,37 @@ async def test_bank_offered_consent_shows_the_selected_accounts_once_approved(
     read = await client.get(f"{CONSENTS}/{consent_id}", headers=headers())
     reference = {"iban": iban(world, "nordbank-c1-chk")}
     assert read.json()["access"] == {"accounts": [reference], "balances": [reference]}
+
+
+async def test_explicit_consent_shows_only_the_accounts_the_customer_ticked(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    consent_id = await approved_consent(
+        client,
+        explicit_access(world, "nordbank-c1-chk", "nordbank-c1-sav"),
+        accounts=["nordbank-c1-chk"],
+    )
+    read = await client.get(f"{CONSENTS}/{consent_id}", headers=headers())
+    assert read.json()["access"] == explicit_access(world, "nordbank-c1-chk")
+
+
+@pytest.mark.parametrize(
+    ("global_key", "list_key"),
+    [
+        ("availableAccounts", "balances"),
+        ("availableAccounts", "transactions"),
+        ("availableAccountsWithBalance", "accounts"),
+        ("allPsd2", "accounts"),
+    ],
+)
+async def test_global_access_next_to_an_empty_account_list_is_refused(
+    client: httpx.AsyncClient, world: World, global_key: str, list_key: str
+) -> None:
+    access = {global_key: "allAccounts", list_key: []}
+    response = await post_consent(client, consent_body(access))
+    assert response.status_code == 400
+    assert error_code(response) == "FORMAT_ERROR"
+    assert not world.consents
 
 
 async def test_unknown_consent_is_consent_unknown(client: httpx.AsyncClient) -> None:

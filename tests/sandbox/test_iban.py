@@ -13,6 +13,9 @@ countries = st.text(string.ascii_uppercase, min_size=2, max_size=2)
 bbans = st.text(string.ascii_uppercase + string.digits, min_size=11, max_size=30)
 bank_codes = st.text(string.digits, min_size=8, max_size=8)
 account_numbers = st.integers(min_value=0, max_value=10**10 - 1)
+whitespace = st.lists(
+    st.sampled_from([" ", "\n", "\r", "\t", "\r\n", "\x0b", "\x0c", "\u00a0"]), min_size=1
+).map("".join)
 
 
 @given(countries, bbans)
@@ -58,3 +61,12 @@ def test_malformed_ibans_are_invalid() -> None:
     valid = german_iban("73361592", 1234567890)
     for text in (valid.lower(), valid[:10], valid + "!", "", "DE00" + valid[4:].replace("7", "X")):
         assert not is_valid_iban(text)
+
+
+@given(bank_codes, account_numbers, whitespace, st.sampled_from(["prefix", "suffix", "inside"]))
+def test_iban_with_whitespace_is_invalid_not_an_error(
+    code: str, number: int, blank: str, where: str
+) -> None:
+    iban = german_iban(code, number)
+    text = {"prefix": blank + iban, "suffix": iban + blank, "inside": iban[:8] + blank + iban[8:]}
+    assert is_valid_iban(text[where]) is False

@@ -127,3 +127,35 @@ async def test_only_valid_consents_offer_revocation(
     listing = await revoke(client, await log_in(client), consent_id)
     assert 'name="consent_id"' not in listing.text
     assert "revoked by you" in listing.text
+
+
+async def test_revoke_token_cannot_be_used_twice(client: httpx.AsyncClient, world: World) -> None:
+    first = await approved_consent(client, explicit_access(world, "nordbank-c1-chk"))
+    second = await approved_consent(
+        client, explicit_access(world, "nordbank-c1-sav"), redirect="https://other.example/cb"
+    )
+    listing = await log_in(client)
+    await revoke(client, listing, first)
+    replayed = await revoke(client, listing, second)
+    assert replayed.status_code == 400
+    assert world.consents[second].status is ConsentStatus.VALID
+
+
+async def test_logout_says_so(client: httpx.AsyncClient) -> None:
+    listing = await log_in(client)
+    response = await client.post(
+        f"{BANKING}/logout", params={"lang": "en"}, data={"token": form_token(listing.text)}
+    )
+    assert response.status_code == 200
+    assert "You have logged out." in response.text
+
+
+async def test_token_of_a_logged_out_page_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    consent_id = await approved_consent(client, explicit_access(world, "nordbank-c1-chk"))
+    listing = await log_in(client)
+    await client.post(f"{BANKING}/logout", data={"token": form_token(listing.text)})
+    response = await revoke(client, listing, consent_id)
+    assert response.status_code == 400
+    assert world.consents[consent_id].status is ConsentStatus.VALID

@@ -128,6 +128,36 @@ async def test_repeated_request_id_with_another_body_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("header", "first", "again"),
+    [
+        ("TPP-Redirect-URI", REDIRECT, "https://tpp.example/elsewhere"),
+        ("TPP-Nok-Redirect-URI", "https://tpp.example/nok", "https://tpp.example/other-nok"),
+        ("TPP-Nok-Redirect-URI", "https://tpp.example/nok", None),
+    ],
+)
+async def test_repeated_request_id_with_another_redirect_uri_is_refused(
+    client: httpx.AsyncClient, world: World, header: str, first: str, again: str | None
+) -> None:
+    request_id = str(uuid.uuid4())
+    await client.post(SCT, json=order(world), headers=headers(request_id, **{header: first}))
+    # headers() has no TPP-Nok-Redirect-URI, so ``again=None`` leaves it out.
+    repeat_headers = headers(request_id, **({header: again} if again else {}))
+    response = await client.post(SCT, json=order(world), headers=repeat_headers)
+    assert (response.status_code, error_code(response)) == (400, "FORMAT_ERROR")
+    assert len(world.payments) == 1
+
+
+async def test_creditor_iban_with_a_trailing_newline_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    body = order(world)
+    body["creditorAccount"] = {"iban": f"{world.accounts['nordbank-c2-chk'].iban}\n"}
+    response = await client.post(SCT, json=body, headers=headers())
+    assert (response.status_code, error_code(response)) == (400, "FORMAT_ERROR")
+    assert world.payments == {}
+
+
+@pytest.mark.parametrize(
     "changes",
     [
         {"instructedAmount": {"currency": "EUR", "amount": "-5.00"}},
@@ -202,6 +232,16 @@ async def test_initiation_with_a_relative_redirect_uri_is_refused(
         SCT, json=order(world), headers=headers(**{"TPP-Redirect-URI": "/done"})
     )
     assert (response.status_code, error_code(response)) == (400, "FORMAT_ERROR")
+
+
+async def test_initiation_with_a_relative_nok_redirect_uri_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.post(
+        SCT, json=order(world), headers=headers(**{"TPP-Nok-Redirect-URI": "/failed"})
+    )
+    assert (response.status_code, error_code(response)) == (400, "FORMAT_ERROR")
+    assert world.payments == {}
 
 
 async def test_initiation_without_request_id_is_refused(sandbox: LiveSandbox, world: World) -> None:

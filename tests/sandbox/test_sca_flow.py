@@ -3,6 +3,7 @@ and come back to the TPP."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,14 +105,45 @@ async def test_wrong_password_shows_an_error_that_does_not_say_which_field(
     assert world.consents[consent_id].status is ConsentStatus.RECEIVED
 
 
-async def test_customer_who_does_not_own_the_accounts_is_sent_back_rejected(
+async def test_customer_who_does_not_own_the_accounts_is_told_so(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    _, url = await sca_url(client, world)
+    english = await log_in(client, url, "nordbank2", "pass-nordbank-2")
+    german = await log_in(client, url, "nordbank2", "pass-nordbank-2", lang="de")
+    assert english.status_code == 403
+    assert "accounts that are not yours" in english.text
+    assert "Konten, die nicht Ihnen gehören" in german.text
+
+
+async def test_customer_who_does_not_own_the_accounts_leaves_the_consent_waiting(
     client: httpx.AsyncClient, world: World
 ) -> None:
     consent_id, url = await sca_url(client, world)
-    response = await log_in(client, url, "nordbank2", "pass-nordbank-2")
-    assert response.status_code == 303
-    assert response.headers["location"] == NOK_REDIRECT
-    assert world.consents[consent_id].status is ConsentStatus.REJECTED
+    await log_in(client, url, "nordbank2", "pass-nordbank-2")
+    consent = world.consents[consent_id]
+    assert (consent.status, consent.sca_status) == (ConsentStatus.RECEIVED, ScaStatus.RECEIVED)
+    assert consent.customer_id is None
+
+
+async def test_owner_can_approve_after_another_customer_tried(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    consent_id, url = await sca_url(client, world)
+    await log_in(client, url, "nordbank2", "pass-nordbank-2")
+    page = await log_in(client, url, "nordbank1", "pass-nordbank-1")
+    await decide(client, url, page, "approve")
+    assert world.consents[consent_id].status is ConsentStatus.VALID
+    assert world.consents[consent_id].customer_id == "nordbank-c1"
+
+
+async def test_denial_does_not_bind_the_consent_to_the_customer(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    consent_id, url = await sca_url(client, world)
+    page = await log_in(client, url, "nordbank1", "pass-nordbank-1")
+    await decide(client, url, page, "deny")
+    assert world.consents[consent_id].customer_id is None
 
 
 async def test_consent_page_says_which_app_wants_which_data_until_when(
@@ -206,16 +238,40 @@ async def test_approval_without_any_account_asks_again(
     assert world.consents[consent_id].status is ConsentStatus.RECEIVED
 
 
-async def test_new_recurring_consent_expires_the_former_one_of_the_same_app(
+async def test_new_recurring_consent_expires_the_former_one_of_the_same_redirect_origin(
     client: httpx.AsyncClient, world: World
 ) -> None:
     former = await approved_consent(client, explicit_access(world, "nordbank-c1-chk"))
-    other_app = await approved_consent(
-        client, explicit_access(world, "nordbank-c1-chk"), brand="Other App"
+    await approved_consent(
+        client,
+        explicit_access(world, "nordbank-c1-sav"),
+        redirect="https://TPP.example:443/other-path",
+    )
+    assert world.consents[former].status is ConsentStatus.EXPIRED
+
+
+async def test_recurring_consents_of_other_redirect_origins_stay_valid(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # Same brand on purpose: the header is free text and must not decide.
+    other_host = await approved_consent(
+        client, explicit_access(world, "nordbank-c1-chk"), redirect="https://other.example/cb"
+    )
+    other_port = await approved_consent(
+        client, explicit_access(world, "nordbank-c1-chk"), redirect="https://tpp.example:8443/cb"
     )
     await approved_consent(client, explicit_access(world, "nordbank-c1-sav"))
-    assert world.consents[former].status is ConsentStatus.EXPIRED
-    assert world.consents[other_app].status is ConsentStatus.VALID
+    assert world.consents[other_host].status is ConsentStatus.VALID
+    assert world.consents[other_port].status is ConsentStatus.VALID
+
+
+async def test_decision_token_cannot_be_used_twice(client: httpx.AsyncClient, world: World) -> None:
+    consent_id, url = await sca_url(client, world, access=BANK_OFFERED)
+    page = await log_in(client, url, "nordbank1", "pass-nordbank-1")
+    await decide(client, url, page, "approve", accounts=[])
+    replayed = await decide(client, url, page, "approve", accounts=["nordbank-c1-chk"])
+    assert replayed.status_code == 400
+    assert world.consents[consent_id].status is ConsentStatus.RECEIVED
 
 
 async def test_unknown_authorisation_shows_not_found(
@@ -287,13 +343,24 @@ async def test_denied_payment_is_rejected_and_redirects_to_nok(
     assert world.payments[payment_id].status is PaymentStatus.RJCT
 
 
-async def test_payment_of_another_customer_fails_authorisation(
+async def test_payment_of_another_customer_is_refused_with_a_page_saying_so(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    _, url = await payment_sca_url(client, world)
+    english = await log_in(client, url, "nordbank2", "pass-nordbank-2")
+    german = await log_in(client, url, "nordbank2", "pass-nordbank-2", lang="de")
+    assert english.status_code == 403
+    assert "from an account that is not yours" in english.text
+    assert "Konto ausgeführt werden, das nicht Ihnen gehört" in german.text
+
+
+async def test_payment_of_another_customer_still_waits_for_its_owner(
     client: httpx.AsyncClient, world: World
 ) -> None:
     payment_id, url = await payment_sca_url(client, world)
-    response = await log_in(client, url, "nordbank2", "pass-nordbank-2")
-    assert response.headers["location"] == NOK_REDIRECT
-    assert world.payments[payment_id].sca_status is ScaStatus.FAILED
+    await log_in(client, url, "nordbank2", "pass-nordbank-2")
+    payment = world.payments[payment_id]
+    assert (payment.status, payment.sca_status) == (PaymentStatus.RCVD, ScaStatus.RECEIVED)
 
 
 # -- building blocks ------------------------------------------------------------------
@@ -320,6 +387,47 @@ def test_tampered_form_token_is_refused(position: int, replacement: str) -> None
     tampered = token[:index] + replacement + token[index + 1 :]
     if tampered != token:
         assert tokens.verify(tampered, "consent-login", "abc") is None
+
+
+def test_form_token_spelled_with_other_base64_slack_bits_is_refused() -> None:
+    tokens = FormTokens(b"k" * 32, lambda: _NOW)
+    token = tokens.issue("consent-login", "abc")
+    encoded, signature = token.split(".")
+    payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respellings = [
+        f"{encoded[:-1]}{char}"
+        for char in alphabet
+        if char != encoded[-1]
+        and base64.urlsafe_b64decode(f"{encoded[:-1]}{char}" + "=" * (-len(encoded) % 4)) == payload
+    ]
+    assert respellings
+    assert [tokens.verify(f"{r}.{signature}", "consent-login", "abc") for r in respellings] == [
+        None
+    ] * len(respellings)
+
+
+def test_consumed_form_token_is_refused() -> None:
+    tokens = FormTokens(b"k" * 32, lambda: _NOW)
+    token = tokens.issue("banking", "nordbank", "c1")
+    assert tokens.consume(token, "banking", "nordbank") == "c1"
+    assert tokens.verify(token, "banking", "nordbank") is None
+    assert tokens.consume(token, "banking", "nordbank") is None
+
+
+def test_consumed_token_ids_are_forgotten_once_expired() -> None:
+    now = [_NOW]
+    tokens = FormTokens(b"k" * 32, lambda: now[0], max_remembered=1)
+    tokens.consume(tokens.issue("banking", "nordbank", "c1"), "banking", "nordbank")
+    now[0] = _NOW + timedelta(minutes=11)
+    assert tokens.consume(tokens.issue("banking", "nordbank", "c1"), "banking", "nordbank")
+
+
+def test_consuming_beyond_the_memory_bound_is_refused() -> None:
+    tokens = FormTokens(b"k" * 32, lambda: _NOW, max_remembered=1)
+    tokens.consume(tokens.issue("banking", "nordbank", "c1"), "banking", "nordbank")
+    second = tokens.issue("banking", "nordbank", "c1")
+    assert tokens.consume(second, "banking", "nordbank") is None
 
 
 def test_form_token_expires() -> None:

@@ -8,6 +8,8 @@ accounts under /card-accounts only.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,17 +20,19 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
 from bankchat.sandbox import serialize
 from bankchat.sandbox.consents import (
+    ACCOUNT_LIST_KEY,
+    CARD_ACCOUNT_LIST_KEY,
     Scope,
-    account_reference,
     authorise_read,
     check_coverage,
     count_read,
     is_list_only,
     valid_consent,
 )
-from bankchat.sandbox.deps import BankDep, PsuIpDep, RequestIdDep, WorldDep
+from bankchat.sandbox.deps import BankDep, PsuIpDep, RequestIdDep, WorldDep, app_secret
 from bankchat.sandbox.errors import Psd2Error, format_error, resource_unknown
 from bankchat.sandbox.model import Account, Bank, BookingStatus, Consent, Transaction
+from bankchat.sandbox.references import account_reference
 from bankchat.sandbox.world import World
 
 router = APIRouter(prefix="/banks/{bank_id}/v1")
@@ -37,6 +41,8 @@ PAGE_SIZE = 100
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSUPPORTED_BOOKING_STATUS = ("information", "all")
 _BOOKING_STATUS = ("booked", "pending", "both")
+# The query parameter of the page links that proves a request continues a counted read.
+_CURSOR = "cursor"
 
 AccountIdPath = Annotated[str, Path(max_length=128)]
 WithBalance = Annotated[bool, Query(alias="withBalance")]
@@ -84,7 +90,8 @@ def _account(read: _Read, account_id: str, *, card: bool) -> Account:
 
 
 def _account_list(read: _Read, *, card: bool, with_balance: bool) -> list[dict[str, Any]]:
-    authorise_read(read.world, read.consent, Scope.LIST, None, psu_present=read.psu_present)
+    list_key = CARD_ACCOUNT_LIST_KEY if card else ACCOUNT_LIST_KEY
+    count_read(read.world, read.consent, list_key, psu_present=read.psu_present)
     consent = read.consent
     details = []
     for account_id in sorted(consent.account_ids):
@@ -181,6 +188,7 @@ class _ReportQuery:
     entry_reference_from: str | None
     page_index: int
     with_balance: bool
+    cursor: str | None
 
 
 async def _report_query(
@@ -193,6 +201,7 @@ async def _report_query(
     delta_list: Annotated[bool, Query(alias="deltaList")] = False,
     page_index: Annotated[int, Query(alias="pageIndex", ge=0, le=1_000_000)] = 0,
     with_balance: WithBalance = False,
+    cursor: Annotated[str | None, Query(alias=_CURSOR, max_length=100)] = None,
 ) -> _ReportQuery:
     if booking_status in _UNSUPPORTED_BOOKING_STATUS:
         raise Psd2Error(
@@ -214,7 +223,13 @@ async def _report_query(
     if start is not None and end is not None and start > end:
         raise Psd2Error(400, "PERIOD_INVALID", "dateFrom lies after dateTo", path="dateFrom")
     return _ReportQuery(
-        booking_status, start, end or date.max, entry_reference_from, page_index, with_balance
+        booking_status,
+        start,
+        end or date.max,
+        entry_reference_from,
+        page_index,
+        with_balance,
+        cursor,
     )
 
 
@@ -249,11 +264,34 @@ def _window(world: World, account: Account, query: _ReportQuery) -> list[Transac
     return pending + booked
 
 
-def _page_links(request: Request, page_index: int, last: int) -> dict[str, Any]:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "pageIndex"]
+def _walk_params(request: Request) -> list[tuple[str, str]]:
+    """The query that defines a read, whatever page of it is asked for."""
+    return [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("pageIndex", _CURSOR)
+    ]
+
+
+def _walk_cursor(request: Request, read: _Read, account: Account) -> str:
+    """What proves a page request continues a read already counted today: a MAC of the
+    consent, the account, the query and the day under a secret of this app."""
+    walk = "\n".join(
+        (
+            read.consent.id,
+            account.id,
+            urlencode(sorted(_walk_params(request))),
+            str(read.world.today()),
+        )
+    )
+    mac = hmac.new(app_secret(request, "page-walk"), walk.encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def _page_links(request: Request, page_index: int, last: int, cursor: str) -> dict[str, Any]:
+    params = _walk_params(request)
 
     def link(index: int) -> dict[str, str]:
-        return serialize.href(f"{request.url.path}?{urlencode([*params, ('pageIndex', index)])}")
+        query = urlencode([*params, ("pageIndex", index), (_CURSOR, cursor)])
+        return serialize.href(f"{request.url.path}?{query}")
 
     links: dict[str, Any] = {}
     if last > 0:
@@ -276,8 +314,14 @@ def _report(
     last = max(0, (len(window) - 1) // PAGE_SIZE)
     if query.page_index > last:
         raise format_error(f"pageIndex must not exceed {last}", "pageIndex")
-    if query.page_index == 0:  # walking on to further pages is part of the same read
-        count_read(read.world, read.consent, account, psu_present=read.psu_present)
+    cursor = _walk_cursor(request, read, account)
+    # Following the page links of a counted read is part of that read; any other request,
+    # whatever its pageIndex, is a read of its own.
+    continues = query.cursor is not None and hmac.compare_digest(
+        query.cursor.encode(errors="replace"), cursor.encode()
+    )
+    if not continues:
+        count_read(read.world, read.consent, account.id, psu_present=read.psu_present)
     path = serialize.account_path(read.bank, account)
     masked_pans = (
         {
@@ -299,7 +343,7 @@ def _report(
     account_link = "cardAccount" if account.is_card_account else "account"
     report["_links"] = {
         account_link: serialize.href(path),
-        **_page_links(request, query.page_index, last),
+        **_page_links(request, query.page_index, last, cursor),
     }
     balances = None
     if query.with_balance and account.id in read.consent.balance_account_ids:
@@ -345,6 +389,6 @@ async def read_transaction_details(
     tx = read.world.transaction_index.get(transaction_id)
     if tx is None or tx.account_id != account.id:
         raise resource_unknown(f"no transaction {transaction_id!r} on this account")
-    count_read(read.world, read.consent, account, psu_present=read.psu_present)
+    count_read(read.world, read.consent, account.id, psu_present=read.psu_present)
     path = serialize.account_path(read.bank, account)
     return {"transactionsDetails": serialize.transaction(tx, path)}

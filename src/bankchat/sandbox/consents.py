@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from bankchat.sandbox.errors import Psd2Error, format_error
 from bankchat.sandbox.model import (
@@ -24,10 +25,13 @@ from bankchat.sandbox.model import (
     Customer,
     ScaStatus,
 )
+from bankchat.sandbox.references import account_reference, find_account
 from bankchat.sandbox.world import World, new_id
 
 MAX_VALIDITY = timedelta(days=180)
-LIST_KEY = ""  # the key of ``Consent.uses`` for calls that read the account list
+# The keys of ``Consent.uses`` for the two list reads; reads of an account use its id.
+ACCOUNT_LIST_KEY = "/accounts"
+CARD_ACCOUNT_LIST_KEY = "/card-accounts"
 
 REFERENCE_LISTS = ("accounts", "balances", "transactions")
 LIST_ONLY_KEYS = ("availableAccounts", "availableAccountsWithBalance")
@@ -66,34 +70,14 @@ def cash_account_type(account: Account) -> str:
     return _CASH_ACCOUNT_TYPES[account.kind]
 
 
-def account_reference(account: Account) -> dict[str, str]:
-    """How the consent and the reports name ``account``."""
-    if account.iban:
-        return {"iban": account.iban}
-    if account.bban:
-        return {"bban": account.bban}
-    return {"maskedPan": account.masked_pan or ""}
-
-
 def resolve_reference(world: World, bank: Bank, reference: Mapping[str, object]) -> Account:
     """The account of ``bank`` that ``reference`` names, or a FORMAT_ERROR."""
-    account_id: str | None = None
-    iban, bban, masked_pan = (reference.get(k) for k in ("iban", "bban", "maskedPan"))
-    if isinstance(iban, str):
-        account_id = world.accounts_by_iban.get(iban.replace(" ", "").upper())
-    elif isinstance(bban, str):
-        account_id = world.accounts_by_bban.get(bban)
-    elif isinstance(masked_pan, str):
-        account_id = next(
-            (
-                a.id
-                for a in world.accounts.values()
-                if a.bank_id == bank.id and a.masked_pan == masked_pan
-            ),
-            None,
-        )
-    account = world.accounts.get(account_id) if account_id else None
-    if account is None or account.bank_id != bank.id:
+    iban, bban, masked_pan = (
+        value if isinstance(value, str) else None
+        for value in (reference.get(k) for k in ("iban", "bban", "maskedPan"))
+    )
+    account = find_account(world, iban=iban, bban=bban, masked_pan=masked_pan, bank_id=bank.id)
+    if account is None:
         raise format_error(f"account {dict(reference)} is not an account of {bank.name}")
     return account
 
@@ -129,7 +113,8 @@ def check_access(world: World, bank: Bank, access: Mapping[str, object]) -> None
     globals_ = [key for key in GLOBAL_KEYS if key in access]
     if not lists and not globals_:
         raise format_error("access must name accounts, balances, transactions or allPsd2", "access")
-    if len(globals_) > 1 or (globals_ and any(_references(access, k) for k in lists)):
+    # Even an empty list next to a global right would widen what a list-only consent grants.
+    if len(globals_) > 1 or (globals_ and lists):
         raise format_error("access mixes account lists with a global access right", "access")
     named = any(_references(access, key) for key in lists)
     if named and any(access.get(key) == [] for key in lists):
@@ -240,11 +225,9 @@ def approve(world: World, consent: Consent, customer: Customer, selected: Iterab
     consent.last_action_date = world.today()
 
 
-def reject(world: World, consent: Consent, customer: Customer | None = None) -> None:
-    """The customer denied, or is not the owner of the accounts asked for."""
+def reject(world: World, consent: Consent) -> None:
+    """The customer denied. The consent stays unbound: only an approval ties it to them."""
     _require_open(consent)
-    if customer is not None:
-        consent.customer_id = customer.id
     consent.status = ConsentStatus.REJECTED
     consent.sca_status = ScaStatus.FAILED
     consent.last_action_date = world.today()
@@ -270,18 +253,28 @@ def terminate_by_tpp(world: World, consent: Consent) -> None:
 
 
 def access_view(world: World, consent: Consent) -> dict[str, object]:
-    """The ``access`` object reported on GET: a bank-offered consent shows the accounts the
-    customer selected once approved; any other consent shows what was asked for."""
-    if is_explicit(consent) or consent.customer_id is None:
+    """The ``access`` object reported on GET: once approved, a consent naming accounts or
+    leaving the choice to the customer shows only the accounts the customer ticked; before
+    that, and for a global access right, it shows what was asked for."""
+    if consent.customer_id is None or any(key in consent.access for key in GLOBAL_KEYS):
         return consent.access
-    if any(key in consent.access for key in GLOBAL_KEYS):
-        return consent.access
-    view: dict[str, object] = {}
     chosen = {
         "accounts": consent.account_ids,
         "balances": consent.balance_account_ids,
         "transactions": consent.transaction_account_ids,
     }
+    view: dict[str, object] = {}
+    if is_explicit(consent):
+        bank = world.banks[consent.bank_id]
+        for key in REFERENCE_LISTS:
+            kept = [
+                reference
+                for reference in _references(consent.access, key)
+                if resolve_reference(world, bank, reference).id in chosen[key]
+            ]
+            if kept:  # an empty list would read as "the bank offers the choice"
+                view[key] = kept
+        return view
     for key in REFERENCE_LISTS:
         if key in consent.access:
             view[key] = [account_reference(world.accounts[i]) for i in sorted(chosen[key])]
@@ -309,29 +302,28 @@ def valid_consent(world: World, bank: Bank, consent_id: str) -> Consent:
 
 
 def authorise_read(
-    world: World, consent: Consent, scope: Scope, account: Account | None, *, psu_present: bool
+    world: World, consent: Consent, scope: Scope, account: Account, *, psu_present: bool
 ) -> None:
     """Check that a valid ``consent`` allows this read and count it against frequencyPerDay."""
     check_coverage(consent, scope, account)
-    count_read(world, consent, account, psu_present=psu_present)
+    count_read(world, consent, account.id, psu_present=psu_present)
 
 
-def check_coverage(consent: Consent, scope: Scope, account: Account | None) -> None:
-    """Refuse a read of ``account`` (None: the account list) that the consent does not cover."""
-    if account is not None and not _covers(consent, scope, account):
+def check_coverage(consent: Consent, scope: Scope, account: Account) -> None:
+    """Refuse a read of ``account`` that the consent does not cover."""
+    if not _covers(consent, scope, account):
         raise Psd2Error(
             401, "CONSENT_INVALID", f"the consent does not cover {scope.value} of this account"
         )
 
 
-def count_read(
-    world: World, consent: Consent, account: Account | None, *, psu_present: bool
-) -> None:
-    """Count a read without the PSU present, once per account (or the list) and day, and
-    refuse it beyond frequencyPerDay. Reads with the PSU present are not limited."""
+def count_read(world: World, consent: Consent, resource: str, *, psu_present: bool) -> None:
+    """Count a read without the PSU present per ``resource`` (an account id or one of the
+    list keys) and day, and refuse it beyond frequencyPerDay. Reads with the PSU present
+    are not limited."""
     today = world.today()
     if not psu_present:
-        key = (today, account.id if account else LIST_KEY)
+        key = (today, resource)
         used = consent.uses.get(key, 0)
         if used >= consent.frequency_per_day:
             raise Psd2Error(
@@ -360,14 +352,33 @@ def _ids(world: World, bank: Bank, references: Sequence[Mapping[str, object]]) -
     return {resolve_reference(world, bank, reference).id for reference in references}
 
 
+def redirect_origin(uri: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of ``uri``, the default port spelled out."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
 def _expire_former_recurring(world: World, consent: Consent, customer: Customer) -> None:
+    # "The same TPP" should be the TPP's certified identity, which the sandbox does not
+    # have. The brand header is free text any caller can set, so keying on it would let
+    # one app expire another's consents. The origin the PSU is sent back to is the closer
+    # proxy: an app only learns the outcome at its own redirect origin.
+    if consent.redirect_uri is None:
+        return
+    origin = redirect_origin(consent.redirect_uri)
     for former in world.consents.values():
         if (
             former is not consent
             and former.recurring
             and former.bank_id == consent.bank_id
             and former.customer_id == customer.id
-            and former.tpp_name == consent.tpp_name
+            and former.redirect_uri is not None
+            and redirect_origin(former.redirect_uri) == origin
             and former.status is ConsentStatus.VALID
         ):
             former.status = ConsentStatus.EXPIRED

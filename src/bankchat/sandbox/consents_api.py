@@ -7,17 +7,23 @@ each consent has exactly one authorisation, created with it.
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from bankchat.sandbox import consents
-from bankchat.sandbox.deps import BankDep, RequestIdDep, WorldDep, bank_path, base_url
+from bankchat.sandbox.deps import (
+    BankDep,
+    PsuIpDep,
+    RequestIdDep,
+    WorldDep,
+    bank_path,
+    base_url,
+    redirect_uri,
+)
 from bankchat.sandbox.errors import Psd2Error, format_error, resource_unknown
 from bankchat.sandbox.model import Bank, Consent, ConsentStatus, ScaStatus
 from bankchat.sandbox.world import World
@@ -68,25 +74,6 @@ class ConsentBody(_Body):
     combined_service_indicator: StrictBool = Field(alias="combinedServiceIndicator")
 
 
-def _redirect_uri(value: str | None, name: str) -> str | None:
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise format_error(f"{name} must be an absolute http(s) URI", name)
-    return value
-
-
-def _psu_ip(value: str | None) -> str:
-    if not value:
-        raise format_error("header PSU-IP-Address is missing", "PSU-IP-Address")
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise format_error("PSU-IP-Address is not an IP address", "PSU-IP-Address") from None
-    return value
-
-
 def _checked_access(body: AccessBody) -> dict[str, object]:
     if body.additional_information is not None:
         raise Psd2Error(
@@ -125,22 +112,19 @@ async def create_consent(
     bank: BankDep,
     _request_id: RequestIdDep,
     body: ConsentBody,
-    redirect_uri: Annotated[str | None, Header(alias="TPP-Redirect-URI", max_length=2000)] = None,
-    nok_redirect_uri: Annotated[
+    psu_ip: PsuIpDep,
+    redirect: Annotated[str | None, Header(alias="TPP-Redirect-URI", max_length=2000)] = None,
+    nok_redirect: Annotated[
         str | None, Header(alias="TPP-Nok-Redirect-URI", max_length=2000)
     ] = None,
     brand: Annotated[
         str | None, Header(alias="TPP-Brand-Logging-Information", max_length=200)
     ] = None,
-    psu_ip: Annotated[str | None, Header(alias="PSU-IP-Address", max_length=64)] = None,
 ) -> JSONResponse:
     """Create a consent; the PSU authorises it on the bank's page behind scaRedirect."""
-    _psu_ip(psu_ip)
-    redirect = _redirect_uri(redirect_uri, "TPP-Redirect-URI")
-    if redirect is None:
-        raise format_error(
-            "header TPP-Redirect-URI is required (redirect SCA approach)", "TPP-Redirect-URI"
-        )
+    if psu_ip is None:
+        raise format_error("header PSU-IP-Address is missing", "PSU-IP-Address")
+    ok_uri = redirect_uri(redirect, "TPP-Redirect-URI", required=True)
     consent = consents.create_consent(
         world,
         bank,
@@ -150,8 +134,8 @@ async def create_consent(
             valid_until=body.valid_until,
             frequency_per_day=body.frequency_per_day,
             combined=body.combined_service_indicator,
-            redirect_uri=redirect,
-            nok_redirect_uri=_redirect_uri(nok_redirect_uri, "TPP-Nok-Redirect-URI"),
+            redirect_uri=ok_uri,
+            nok_redirect_uri=redirect_uri(nok_redirect, "TPP-Nok-Redirect-URI", required=False),
             tpp_name=brand.strip() if brand else None,
         ),
     )

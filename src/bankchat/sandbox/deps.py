@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal, overload
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, Path, Request
 
@@ -49,11 +52,49 @@ RequestIdDep = Annotated[str, Depends(require_request_id)]
 def psu_ip_address(
     psu_ip_address: Annotated[str | None, Header(alias="PSU-IP-Address")] = None,
 ) -> str | None:
-    """The PSU's IP address when the person is present, else None."""
-    return psu_ip_address or None
+    """The PSU's IP address when the person is present, else None; not an IP address is a
+    FORMAT_ERROR."""
+    if not psu_ip_address:
+        return None
+    try:
+        ipaddress.ip_address(psu_ip_address)
+    except ValueError:
+        raise format_error("PSU-IP-Address is not an IP address", "PSU-IP-Address") from None
+    return psu_ip_address
 
 
 PsuIpDep = Annotated[str | None, Depends(psu_ip_address)]
+
+
+@overload
+def redirect_uri(value: str | None, header: str, *, required: Literal[True]) -> str: ...
+@overload
+def redirect_uri(value: str | None, header: str, *, required: bool) -> str | None: ...
+def redirect_uri(value: str | None, header: str, *, required: bool) -> str | None:
+    """The TPP's redirect URI from ``header``: an absolute http(s) URI, or None if absent
+    and not ``required``; anything else is a FORMAT_ERROR."""
+    if not value:
+        if required:
+            raise format_error(f"header {header} is missing; this bank uses redirect SCA", header)
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port out of range
+        absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
+    except ValueError:  # e.g. a broken IPv6 host or a port out of range
+        absolute = False
+    if not absolute:
+        raise format_error(f"header {header} must be an absolute http(s) URI", header)
+    return value
+
+
+def app_secret(request: Request, purpose: str) -> bytes:
+    """A random secret of this app for ``purpose``, made on first use; it dies with the
+    app, and with it whatever was signed under it."""
+    app_secrets: dict[str, bytes] | None = getattr(request.app.state, "secrets", None)
+    if app_secrets is None:
+        app_secrets = request.app.state.secrets = {}
+    return app_secrets.setdefault(purpose, secrets.token_bytes(32))
 
 
 def base_url(request: Request, bank: Bank) -> str:

@@ -77,6 +77,19 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Diese Anfrage ist uns nicht bekannt.",
         "en": "We do not know this request.",
     },
+    "not_your_accounts": {
+        "de": "Diese Anfrage betrifft Konten, die nicht Ihnen gehören. Sie wurde nicht "
+        "bearbeitet; bitte melden Sie sich mit dem Zugang des Kontoinhabers an.",
+        "en": "This request is about accounts that are not yours. Nothing was changed; "
+        "please log in with the account holder's login.",
+    },
+    "not_your_payment": {
+        "de": "Diese Zahlung soll von einem Konto ausgeführt werden, das nicht Ihnen gehört. "
+        "Sie wurde nicht bearbeitet; bitte melden Sie sich mit dem Zugang des Kontoinhabers an.",
+        "en": "This payment is to be made from an account that is not yours. Nothing was "
+        "changed; please log in with the account holder's login.",
+    },
+    "logged_out": {"de": "Sie sind abgemeldet.", "en": "You have logged out."},
     "banking_title": {"de": "Ihre Freigaben", "en": "Your app access"},
     "no_consents": {
         "de": "Sie haben noch keiner App Zugriff gegeben.",

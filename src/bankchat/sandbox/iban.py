@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 
 def _as_number(text: str) -> int:
@@ -28,6 +28,7 @@ def german_iban(bank_code: str, account_number: int) -> str:
 
 def is_valid_iban(iban: str) -> bool:
     """Whether ``iban`` is well-formed and its check digits are right."""
-    if not _IBAN.match(iban):
+    # fullmatch: with match, "$" would also accept a trailing newline.
+    if not _IBAN.fullmatch(iban):
         return False
     return _as_number(iban[4:] + iban[:4]) % 97 == 1

@@ -1,14 +1,14 @@
 """What the bank's HTML pages share: templates, language, the bank's colours, the login
-check and the form tokens."""
+form and its check, and the form tokens."""
 
 from __future__ import annotations
 
 import hmac
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -16,6 +16,9 @@ from bankchat.sandbox.form_tokens import FormTokens
 from bankchat.sandbox.i18n import Texts, choose_language
 from bankchat.sandbox.model import Bank, Customer
 from bankchat.sandbox.world import World
+
+TokenField = Annotated[str, Form(max_length=1000)]
+LoginField = Annotated[str, Form(max_length=200)]
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -77,3 +80,38 @@ def render(
 
 def switch_language_url(request: Request, texts: Texts) -> str:
     return f"{request.url.path}?lang={texts.other_language}"
+
+
+def login_page(
+    request: Request,
+    world: World,
+    bank: Bank,
+    *,
+    intro: str,
+    purpose: str,
+    subject: str,
+    failed: bool = False,
+) -> HTMLResponse:
+    """The login form, its token issued for ``purpose`` on ``subject``; 401 after a
+    failed attempt."""
+    texts = texts_for(request, bank)
+    return render(
+        request,
+        bank,
+        texts,
+        "sca_login.html",
+        status=401 if failed else 200,
+        intro=intro,
+        token=form_tokens(request, world).issue(purpose, subject),
+        failed=failed,
+        switch_url=switch_language_url(request, texts),
+    )
+
+
+def message_page(
+    request: Request, bank: Bank, texts: Texts, key: str, status: int, **values: object
+) -> HTMLResponse:
+    """A page that only says the text ``key``."""
+    return render(
+        request, bank, texts, "sca_message.html", status=status, message=texts(key, **values)
+    )

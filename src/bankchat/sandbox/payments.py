@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from bankchat.sandbox.errors import Psd2Error, format_error, resource_unknown
 from bankchat.sandbox.iban import is_valid_iban
@@ -30,6 +29,7 @@ from bankchat.sandbox.model import (
     ScaStatus,
     Transaction,
 )
+from bankchat.sandbox.references import find_account
 from bankchat.sandbox.world import CLEARING, EXTERNAL, World, new_id
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class _TransferOrder:
     currency: str
     remittance: str | None
     end_to_end_id: str | None
+    redirect_uri: str | None
+    nok_redirect_uri: str | None
 
 
 # -- initiation ---------------------------------------------------------------------------
@@ -87,19 +89,19 @@ def initiate_payment(
     product: str,
     request_id: str,
     body: object,
-    redirect_uri: str | None,
+    redirect_uri: str,
     nok_redirect_uri: str | None,
 ) -> tuple[Payment, bool]:
     """Accept a payment order at ``bank``; the flag says whether a new payment was created.
 
     A repeated ``request_id`` at the same bank returns the payment it created, provided
-    the order is the same; a different order under a used ``request_id`` is refused.
-    Raises :class:`Psd2Error` for anything invalid, and then creates nothing.
+    the order and both redirect URIs are the same; anything different under a used
+    ``request_id`` is refused.
+    The redirect URIs come checked from the request (``deps.redirect_uri``). Raises
+    :class:`Psd2Error` for anything invalid, and then creates nothing.
     """
     check_product(product)
-    _check_redirect_uri(redirect_uri, "TPP-Redirect-URI", required=True)
-    _check_redirect_uri(nok_redirect_uri, "TPP-Nok-Redirect-URI", required=False)
-    order = _parse_order(world, bank, product, body)
+    order = _parse_order(world, bank, product, body, redirect_uri, nok_redirect_uri)
     existing = world.payment_by_request_id(bank.id, request_id)
     if existing is not None:
         if _order_of(existing) != order:
@@ -124,21 +126,11 @@ def initiate_payment(
         sca_status=ScaStatus.RECEIVED,
         created_at=world.clock(),
         authorisation_id=new_id(),
-        redirect_uri=redirect_uri,
-        nok_redirect_uri=nok_redirect_uri,
+        redirect_uri=order.redirect_uri,
+        nok_redirect_uri=order.nok_redirect_uri,
     )
     world.add_payment(payment)
     return payment, True
-
-
-def _check_redirect_uri(uri: str | None, header: str, *, required: bool) -> None:
-    if uri is None or uri == "":
-        if required:
-            raise format_error(f"header {header} is missing; this bank uses redirect SCA", header)
-        return
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise format_error(f"header {header} must be an absolute http(s) URI", header)
 
 
 def _order_of(payment: Payment) -> _TransferOrder:
@@ -152,10 +144,19 @@ def _order_of(payment: Payment) -> _TransferOrder:
         currency=payment.currency,
         remittance=payment.remittance,
         end_to_end_id=payment.end_to_end_id,
+        redirect_uri=payment.redirect_uri,
+        nok_redirect_uri=payment.nok_redirect_uri,
     )
 
 
-def _parse_order(world: World, bank: Bank, product: str, body: object) -> _TransferOrder:
+def _parse_order(
+    world: World,
+    bank: Bank,
+    product: str,
+    body: object,
+    redirect_uri: str,
+    nok_redirect_uri: str | None,
+) -> _TransferOrder:
     if not isinstance(body, Mapping):
         raise format_error("the body must be a JSON object")
     debtor = _debtor_account(world, bank, _object(body, "debtorAccount"))
@@ -177,6 +178,8 @@ def _parse_order(world: World, bank: Bank, product: str, body: object) -> _Trans
         currency=currency,
         remittance=_text(body, "remittanceInformationUnstructured", _MAX_REMITTANCE),
         end_to_end_id=_text(body, "endToEndIdentification", _MAX_END_TO_END_ID),
+        redirect_uri=redirect_uri,
+        nok_redirect_uri=nok_redirect_uri,
     )
 
 
@@ -219,13 +222,8 @@ def _debtor_account(world: World, bank: Bank, reference: Mapping[object, object]
     bban = _string(reference, "bban", "debtorAccount.bban")
     if (iban is None) == (bban is None):
         raise format_error("debtorAccount needs exactly one of iban or bban", "debtorAccount")
-    account_id = (
-        world.accounts_by_iban.get(iban)
-        if iban is not None
-        else world.accounts_by_bban.get(bban or "")
-    )
-    account = world.accounts.get(account_id) if account_id else None
-    if account is None or account.bank_id != bank.id:
+    account = find_account(world, iban=iban, bban=bban, bank_id=bank.id)
+    if account is None:
         # The spec's convention: an unknown resource named in the payload is a 400.
         raise resource_unknown(f"debtorAccount is not an account at {bank.name}", 400)
     currency = _string(reference, "currency", "debtorAccount.currency")
@@ -270,7 +268,7 @@ def _creditor_reference(reference: Mapping[object, object]) -> tuple[str | None,
 def _check_sandbox_creditor(
     world: World, debtor: Account, currency: str, iban: str | None, bban: str | None
 ) -> None:
-    creditor = _sandbox_account(world, iban, bban)
+    creditor = find_account(world, iban=iban, bban=bban)
     if creditor is None:
         return
     if creditor.id == debtor.id:
@@ -281,17 +279,6 @@ def _check_sandbox_creditor(
             "PAYMENT_FAILED",
             f"the creditor account is kept in {creditor.currency}; this bank does not convert",
         )
-
-
-def _sandbox_account(world: World, iban: str | None, bban: str | None) -> Account | None:
-    """The sandbox account (at any sandbox bank) with this IBAN or BBAN, if there is one."""
-    if iban is not None:
-        account_id = world.accounts_by_iban.get(iban)
-    elif bban is not None:
-        account_id = world.accounts_by_bban.get(bban)
-    else:
-        account_id = None
-    return world.accounts.get(account_id) if account_id else None
 
 
 # -- authorisation ------------------------------------------------------------------------
@@ -425,7 +412,7 @@ def _settle(world: World, payment: Payment) -> None:
     if payment.status is not PaymentStatus.ACTC:
         return
     debtor = world.accounts[payment.debtor_account_id]
-    creditor = _sandbox_account(world, payment.creditor_iban, payment.creditor_bban)
+    creditor = find_account(world, iban=payment.creditor_iban, bban=payment.creditor_bban)
     today = world.today()
     debit_id = debit_transaction_id(payment)
     if creditor is None:

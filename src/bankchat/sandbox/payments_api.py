@@ -12,10 +12,18 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 
-from bankchat.sandbox.deps import BankDep, RequestIdDep, WorldDep, bank_path, base_url
+from bankchat.sandbox.deps import (
+    BankDep,
+    RequestIdDep,
+    WorldDep,
+    bank_path,
+    base_url,
+    redirect_uri,
+)
 from bankchat.sandbox.errors import Psd2Error, format_error, resource_unknown
-from bankchat.sandbox.model import Account, Bank, Payment, PaymentStatus
+from bankchat.sandbox.model import Bank, Payment, PaymentStatus
 from bankchat.sandbox.payments import check_product, find_payment, initiate_payment
+from bankchat.sandbox.references import account_reference
 from bankchat.sandbox.world import World
 
 router = APIRouter(prefix="/banks/{bank_id}", tags=["Payment Initiation Service (PIS)"])
@@ -35,11 +43,10 @@ async def post_payment(
     tpp_nok_redirect_uri: Annotated[str | None, Header(alias="TPP-Nok-Redirect-URI")] = None,
 ) -> JSONResponse:
     """Initiate a single payment; the PSU authorises it on the bank's SCA page."""
-    check_product(product)
+    ok_uri = redirect_uri(tpp_redirect_uri, "TPP-Redirect-URI", required=True)
+    nok_uri = redirect_uri(tpp_nok_redirect_uri, "TPP-Nok-Redirect-URI", required=False)
     body = await _json_body(request)
-    payment, _created = initiate_payment(
-        world, bank, product, request_id, body, tpp_redirect_uri, tpp_nok_redirect_uri
-    )
+    payment, _created = initiate_payment(world, bank, product, request_id, body, ok_uri, nok_uri)
     links = _links(bank, payment)
     links["scaRedirect"] = {"href": sca_redirect_url(request, bank, payment)}
     content = {
@@ -68,7 +75,7 @@ async def get_payment(
     payment = _payment_at(world, bank, product, payment_id)
     debtor = world.accounts[payment.debtor_account_id]
     body: dict[str, object] = {
-        "debtorAccount": _account_reference(debtor),
+        "debtorAccount": account_reference(debtor, currency=True),
         "instructedAmount": {"currency": payment.currency, "amount": f"{payment.amount:.2f}"},
         "creditorAccount": (
             {"iban": payment.creditor_iban}
@@ -187,9 +194,3 @@ def _links(bank: Bank, payment: Payment) -> dict[str, dict[str, str]]:
         "status": {"href": bank_path(bank, f"{path}/status")},
         "scaStatus": {"href": bank_path(bank, f"{path}/authorisations/{payment.authorisation_id}")},
     }
-
-
-def _account_reference(account: Account) -> dict[str, str]:
-    if account.iban:
-        return {"iban": account.iban, "currency": account.currency}
-    return {"bban": account.bban or "", "currency": account.currency}

@@ -26,10 +26,13 @@ from bankchat.sandbox.model import (
     ScaStatus,
 )
 from bankchat.sandbox.pages import (
+    LoginField,
+    TokenField,
     authenticate,
     form_tokens,
+    login_page,
+    message_page,
     render,
-    switch_language_url,
     texts_for,
 )
 from bankchat.sandbox.world import World
@@ -37,8 +40,6 @@ from bankchat.sandbox.world import World
 router = APIRouter(prefix="/banks/{bank_id}/sca", include_in_schema=False)
 
 ResourceId = Annotated[str, Path(max_length=128)]
-TokenField = Annotated[str, Form(max_length=1000)]
-LoginField = Annotated[str, Form(max_length=200)]
 _CONSENT_LOGIN, _CONSENT_DECISION = "consent-login", "consent-decision"
 _PAYMENT_LOGIN, _PAYMENT_DECISION = "payment-login", "payment-decision"
 
@@ -65,7 +66,7 @@ def _redirect(uri: str | None) -> Response:
 
 
 def _message(request: Request, bank: Bank, texts: Texts, key: str, status: int) -> HTMLResponse:
-    return render(request, bank, texts, "sca_message.html", status=status, message=texts(key))
+    return message_page(request, bank, texts, key, status)
 
 
 # -- consents -------------------------------------------------------------------------
@@ -83,17 +84,9 @@ def _find_consent(
 def _consent_login(
     request: Request, world: World, bank: Bank, consent: Consent, *, failed: bool = False
 ) -> HTMLResponse:
-    texts = texts_for(request, bank)
-    return render(
-        request,
-        bank,
-        texts,
-        "sca_login.html",
-        status=401 if failed else 200,
-        intro=texts("login_intro_consent", app=consent.tpp_name),
-        token=form_tokens(request, world).issue(_CONSENT_LOGIN, consent.id),
-        failed=failed,
-        switch_url=switch_language_url(request, texts),
+    intro = texts_for(request, bank)("login_intro_consent", app=consent.tpp_name)
+    return login_page(
+        request, world, bank, intro=intro, purpose=_CONSENT_LOGIN, subject=consent.id, failed=failed
     )
 
 
@@ -158,8 +151,8 @@ async def consent_login(
     login: LoginField = "",
     password: LoginField = "",
 ) -> Response:
-    """Check the credentials, then show what the app asks for, or send a customer who
-    does not own the named accounts back to the TPP with the consent rejected."""
+    """Check the credentials, then show what the app asks for. A customer who does not
+    own the named accounts only learns so: the consent still waits for its owner."""
     consent = _find_consent(world, bank, consent_id, authorisation_id)
     texts = texts_for(request, bank)
     if consent is None:
@@ -172,8 +165,7 @@ async def consent_login(
     if customer is None:
         return _consent_login(request, world, bank, consent, failed=True)
     if consents.foreign_accounts(world, consent, customer):
-        consents.reject(world, consent, customer)
-        return _redirect(consent.nok_redirect_uri or consent.redirect_uri)
+        return _message(request, bank, texts, "not_your_accounts", 403)
     consent.sca_status = ScaStatus.STARTED
     return _consent_decision(request, world, bank, consent, customer)
 
@@ -196,12 +188,14 @@ async def consent_decision(
         return _message(request, bank, texts, "unknown_request", 404)
     if consent.status is not ConsentStatus.RECEIVED:
         return _message(request, bank, texts, "already_handled", 409)
-    customer_id = form_tokens(request, world).verify(token, _CONSENT_DECISION, consent.id)
+    if decision not in ("approve", "deny"):
+        return _message(request, bank, texts, "form_expired", 400)
+    customer_id = form_tokens(request, world).consume(token, _CONSENT_DECISION, consent.id)
     customer = world.customers.get(customer_id or "")
-    if customer is None or decision not in ("approve", "deny"):
+    if customer is None:
         return _message(request, bank, texts, "form_expired", 400)
     if decision == "deny":
-        consents.reject(world, consent, customer)
+        consents.reject(world, consent)
         return _redirect(consent.nok_redirect_uri or consent.redirect_uri)
     try:
         consents.approve(world, consent, customer, account or [])
@@ -236,17 +230,9 @@ def _payment_waits(payment: Payment) -> bool:
 def _payment_login(
     request: Request, world: World, bank: Bank, payment: Payment, *, failed: bool = False
 ) -> HTMLResponse:
-    texts = texts_for(request, bank)
-    return render(
-        request,
-        bank,
-        texts,
-        "sca_login.html",
-        status=401 if failed else 200,
-        intro=texts("login_intro_payment"),
-        token=form_tokens(request, world).issue(_PAYMENT_LOGIN, payment.id),
-        failed=failed,
-        switch_url=switch_language_url(request, texts),
+    intro = texts_for(request, bank)("login_intro_payment")
+    return login_page(
+        request, world, bank, intro=intro, purpose=_PAYMENT_LOGIN, subject=payment.id, failed=failed
     )
 
 
@@ -279,7 +265,8 @@ async def payment_login(
     login: LoginField = "",
     password: LoginField = "",
 ) -> Response:
-    """Check the credentials, then show the payment to approve."""
+    """Check the credentials, then show the payment to approve. A customer who does not
+    own the debtor account only learns so: the payment still waits for its owner."""
     payment = _find_payment(world, bank, payment_id, authorisation_id)
     texts = texts_for(request, bank)
     if payment is None:
@@ -292,8 +279,7 @@ async def payment_login(
     if customer is None:
         return _payment_login(request, world, bank, payment, failed=True)
     if world.accounts[payment.debtor_account_id].customer_id != customer.id:
-        payments.fail_payment_authorisation(world, payment.id)
-        return _redirect(payment.nok_redirect_uri or payment.redirect_uri)
+        return _message(request, bank, texts, "not_your_payment", 403)
     payment.sca_status = ScaStatus.STARTED
     debtor = world.accounts[payment.debtor_account_id]
     return render(
@@ -327,8 +313,10 @@ async def payment_decision(
         return _message(request, bank, texts, "unknown_request", 404)
     if not _payment_waits(payment):
         return _message(request, bank, texts, "already_handled", 409)
-    customer_id = form_tokens(request, world).verify(token, _PAYMENT_DECISION, payment.id)
-    if not customer_id or decision not in ("approve", "deny"):
+    if decision not in ("approve", "deny"):
+        return _message(request, bank, texts, "form_expired", 400)
+    customer_id = form_tokens(request, world).consume(token, _PAYMENT_DECISION, payment.id)
+    if not customer_id:
         return _message(request, bank, texts, "form_expired", 400)
     if decision == "approve":
         payments.authorise_payment(world, payment.id, customer_id)

@@ -12,8 +12,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from bankchat.sandbox.consents import account_reference, cash_account_type
+from bankchat.sandbox.consents import cash_account_type
 from bankchat.sandbox.model import Account, Bank, BookingStatus, Transaction
+from bankchat.sandbox.references import account_reference
 from bankchat.sandbox.world import World
 
 JsonDict = dict[str, Any]
