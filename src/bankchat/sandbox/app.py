@@ -28,18 +28,25 @@ from bankchat.sandbox.world import World
 
 def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[Any, Any, None]]:
     """The long-running tasks of a serving sandbox (clearing, live feed, webhooks)."""
-    loops: list[Coroutine[Any, Any, None]] = []
-    # Each module that needs a loop adds one line here.
-    loops.append(partner.webhook_loop(world, options))
-    loops.append(payments.clearing_loop(world, options.clearing_interval))
+    loops: list[Coroutine[Any, Any, None]] = [
+        partner.webhook_loop(world, options),
+        payments.clearing_loop(world, options.clearing_interval),
+    ]
     if options.live_rate > 0:
         loops.append(live_loop(world, options.live_rate, seed=options.live_seed))
     return loops
 
 
-def create_app(world: World, *, partner_secret: str, **options: Any) -> FastAPI:
+def create_app(
+    world: World,
+    *,
+    partner_secret: str,
+    clearing_interval: float = 1.0,
+    live_rate: float = 0.0,
+    live_seed: int = 0,
+) -> FastAPI:
     """The sandbox app serving ``world``; ``partner_secret`` signs the partner extension."""
-    settings = SandboxOptions(partner_secret=partner_secret, **options)
+    settings = SandboxOptions(partner_secret, clearing_interval, live_rate, live_seed)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +78,6 @@ def create_app(world: World, *, partner_secret: str, **options: Any) -> FastAPI:
             response.headers["X-Request-ID"] = request_id
         return response
 
-    # Routers: each module that serves routes adds one include_router line here.
     app.include_router(consents_api.router)
     app.include_router(accounts_api.router)
     app.include_router(sca.router)
