@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from bankchat.sandbox import serialize
 from bankchat.sandbox.consents import (
@@ -351,31 +352,34 @@ def _report(
     return report, balances
 
 
-@router.get("/accounts/{account_id}/transactions")
+# The transaction reports are built from JSON-native values (strings, lists, dicts), so
+# they go out as JSONResponse directly: FastAPI's generic encoder would walk every entry
+# of a 100-transaction page again, which cost more than building it.
+@router.get("/accounts/{account_id}/transactions", response_class=JSONResponse)
 async def read_transactions(
     request: Request, read: ReadDep, account_id: AccountIdPath, query: ReportQueryDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     account = _account(read, account_id, card=False)
     report, balances = _report(request, read, account, query)
-    return {
-        "account": account_reference(account),
-        "transactions": report,
-        **(balances or {}),
-    }
+    return JSONResponse(
+        {"account": account_reference(account), "transactions": report, **(balances or {})}
+    )
 
 
-@router.get("/card-accounts/{account_id}/transactions")
+@router.get("/card-accounts/{account_id}/transactions", response_class=JSONResponse)
 async def read_card_transactions(
     request: Request, read: ReadDep, account_id: AccountIdPath, query: ReportQueryDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     account = _account(read, account_id, card=True)
     report, balances = _report(request, read, account, query)
-    return {
-        "cardAccount": account_reference(account),
-        "debitAccounting": False,
-        "cardTransactions": report,
-        **(balances or {}),
-    }
+    return JSONResponse(
+        {
+            "cardAccount": account_reference(account),
+            "debitAccounting": False,
+            "cardTransactions": report,
+            **(balances or {}),
+        }
+    )
 
 
 @router.get("/accounts/{account_id}/transactions/{transaction_id}")

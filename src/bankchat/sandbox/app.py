@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankchat.sandbox import (
     accounts_api,
@@ -37,6 +39,33 @@ def _background_loops(world: World, options: SandboxOptions) -> list[Coroutine[A
     return loops
 
 
+class EchoRequestId:
+    """Put the request's ``X-Request-ID`` on every response that lacks one (the spec asks
+    for it on all of them). Plain ASGI: a per-request task and stream, as the decorator
+    middleware adds, would cost more than most handlers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id")
+        if not request_id:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "x-request-id" not in headers:
+                    headers["X-Request-ID"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(
     world: World,
     *,
@@ -64,19 +93,10 @@ def create_app(
         version="1.3.11",
         lifespan=lifespan,
     )
+    app.add_middleware(EchoRequestId)
     app.state.world = world
     app.state.options = settings
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def echo_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        request_id = request.headers.get("X-Request-ID")
-        if request_id and "X-Request-ID" not in response.headers:
-            response.headers["X-Request-ID"] = request_id
-        return response
 
     app.include_router(consents_api.router)
     app.include_router(accounts_api.router)

@@ -15,7 +15,7 @@ from bankchat.sandbox.model import Bank
 from bankchat.sandbox.world import World
 
 
-def get_world(request: Request) -> World:
+async def get_world(request: Request) -> World:
     world: World = request.app.state.world
     return world
 
@@ -23,7 +23,7 @@ def get_world(request: Request) -> World:
 WorldDep = Annotated[World, Depends(get_world)]
 
 
-def get_bank(world: WorldDep, bank_id: Annotated[str, Path(max_length=64)]) -> Bank:
+async def get_bank(world: WorldDep, bank_id: Annotated[str, Path(max_length=64)]) -> Bank:
     bank = world.banks.get(bank_id)
     if bank is None:
         raise resource_unknown(f"no bank with id {bank_id!r} in this sandbox")
@@ -33,7 +33,7 @@ def get_bank(world: WorldDep, bank_id: Annotated[str, Path(max_length=64)]) -> B
 BankDep = Annotated[Bank, Depends(get_bank)]
 
 
-def require_request_id(
+async def require_request_id(
     x_request_id: Annotated[str | None, Header(alias="X-Request-ID")] = None,
 ) -> str:
     """The mandatory ``X-Request-ID`` header, a UUID."""
@@ -49,7 +49,7 @@ def require_request_id(
 RequestIdDep = Annotated[str, Depends(require_request_id)]
 
 
-def psu_ip_address(
+async def psu_ip_address(
     psu_ip_address: Annotated[str | None, Header(alias="PSU-IP-Address")] = None,
 ) -> str | None:
     """The PSU's IP address when the person is present, else None; not an IP address is a

@@ -57,7 +57,7 @@ async def require_partner_signature(
     except hmac_signing.SignatureError as exc:
         raise Psd2Error(401, "SIGNATURE_INVALID", str(exc)) from None
     # Checked only now, so an unsigned caller learns nothing else about its request.
-    checked_id = require_request_id(request_id)
+    checked_id = await require_request_id(request_id)
     timestamp, _ = hmac_signing.parse(signature)
     try:
         state.request_guard.check(checked_id, timestamp, now)
@@ -140,7 +140,7 @@ CardIdPath = Annotated[str, Path(max_length=64)]
 ConsentIdHeader = Annotated[str | None, Header(alias="Consent-ID", max_length=128)]
 
 
-def _consented_account(
+async def _consented_account(
     world: WorldDep, bank: BankDep, account_id: AccountIdPath, consent_id: ConsentIdHeader = None
 ) -> Account:
     return partner.consented_account(world, bank, consent_id, account_id)
