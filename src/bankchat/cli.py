@@ -115,6 +115,7 @@ def serve_sandbox(
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep bankchat's structured logging for uvicorn's records too
     )
 
 

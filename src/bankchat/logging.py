@@ -11,7 +11,9 @@ from typing import Any
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is
 # part of the structured event.
 _STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    # uvicorn adds a copy of each message with terminal colour codes.
+    | {"message", "asctime", "color_message"}
 )
 
 
