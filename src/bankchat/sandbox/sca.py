@@ -7,7 +7,9 @@ by a signed form token bound to the consent or payment, never by a session.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,8 +42,6 @@ from bankchat.sandbox.world import World
 router = APIRouter(prefix="/banks/{bank_id}/sca", include_in_schema=False)
 
 ResourceId = Annotated[str, Path(max_length=128)]
-_CONSENT_LOGIN, _CONSENT_DECISION = "consent-login", "consent-decision"
-_PAYMENT_LOGIN, _PAYMENT_DECISION = "payment-login", "payment-decision"
 
 
 def account_label(account: Account) -> str:
@@ -69,6 +69,105 @@ def _message(request: Request, bank: Bank, texts: Texts, key: str, status: int) 
     return message_page(request, bank, texts, key, status)
 
 
+# -- steps both flows share -----------------------------------------------------------
+
+_Resource = TypeVar("_Resource", Consent, Payment)
+
+
+@dataclass(frozen=True)
+class _Flow(Generic[_Resource]):
+    """What tells the consent flow and the payment flow apart; the steps are the same."""
+
+    find: Callable[[World, Bank, str, str], _Resource | None]
+    waits: Callable[[_Resource], bool]
+    intro: Callable[[Texts, _Resource], str]
+    login_purpose: str
+    decision_purpose: str
+
+    def waiting(
+        self,
+        request: Request,
+        world: World,
+        bank: Bank,
+        texts: Texts,
+        resource_id: str,
+        authorisation_id: str,
+    ) -> _Resource | HTMLResponse:
+        """The resource if it still waits for the PSU, else the page that says why not."""
+        resource = self.find(world, bank, resource_id, authorisation_id)
+        if resource is None:
+            return _message(request, bank, texts, "unknown_request", 404)
+        if not self.waits(resource):
+            return _message(request, bank, texts, "already_handled", 409)
+        return resource
+
+    def login_form(
+        self,
+        request: Request,
+        world: World,
+        bank: Bank,
+        resource: _Resource,
+        *,
+        failed: bool = False,
+    ) -> HTMLResponse:
+        intro = self.intro(texts_for(request, bank), resource)
+        return login_page(
+            request,
+            world,
+            bank,
+            intro=intro,
+            purpose=self.login_purpose,
+            subject=resource.id,
+            failed=failed,
+        )
+
+    def logged_in(
+        self,
+        request: Request,
+        world: World,
+        bank: Bank,
+        texts: Texts,
+        resource: _Resource,
+        *,
+        token: str,
+        login: str,
+        password: str,
+    ) -> Customer | HTMLResponse:
+        """The customer whose credentials came with a valid login form token, else the page
+        that says the form expired or, for wrong credentials, the login form again."""
+        if form_tokens(request, world).verify(token, self.login_purpose, resource.id) is None:
+            return _message(request, bank, texts, "form_expired", 400)
+        customer = authenticate(world, bank, login, password)
+        if customer is None:
+            return self.login_form(request, world, bank, resource, failed=True)
+        return customer
+
+    def decision_form_token(
+        self, request: Request, world: World, resource: _Resource, customer: Customer
+    ) -> str:
+        return form_tokens(request, world).issue(self.decision_purpose, resource.id, customer.id)
+
+    def decided_by(
+        self,
+        request: Request,
+        world: World,
+        bank: Bank,
+        texts: Texts,
+        resource: _Resource,
+        *,
+        token: str,
+        decision: str,
+    ) -> str | HTMLResponse:
+        """The id of the customer the decision form was issued to, its token consumed, else
+        the page that says the form expired."""
+        if decision not in ("approve", "deny"):
+            return _message(request, bank, texts, "form_expired", 400)
+        customer_id = form_tokens(request, world).consume(token, self.decision_purpose, resource.id)
+        if not customer_id:
+            return _message(request, bank, texts, "form_expired", 400)
+        return customer_id
+
+
 # -- consents -------------------------------------------------------------------------
 
 
@@ -81,13 +180,17 @@ def _find_consent(
     return consent
 
 
-def _consent_login(
-    request: Request, world: World, bank: Bank, consent: Consent, *, failed: bool = False
-) -> HTMLResponse:
-    intro = texts_for(request, bank)("login_intro_consent", app=consent.tpp_name)
-    return login_page(
-        request, world, bank, intro=intro, purpose=_CONSENT_LOGIN, subject=consent.id, failed=failed
-    )
+def _consent_waits(consent: Consent) -> bool:
+    return consent.status is ConsentStatus.RECEIVED
+
+
+_CONSENTS = _Flow[Consent](
+    find=_find_consent,
+    waits=_consent_waits,
+    intro=lambda texts, consent: texts("login_intro_consent", app=consent.tpp_name),
+    login_purpose="consent-login",
+    decision_purpose="consent-decision",
+)
 
 
 def _consent_decision(
@@ -118,7 +221,7 @@ def _consent_decision(
         accounts=[(account.id, account_label(account)) for account in accounts],
         nothing_selected=nothing_selected,
         action=f"{request.url.path}/decision",
-        token=form_tokens(request, world).issue(_CONSENT_DECISION, consent.id, customer.id),
+        token=_CONSENTS.decision_form_token(request, world, consent, customer),
     )
 
 
@@ -131,13 +234,11 @@ async def consent_login_page(
     authorisation_id: ResourceId,
 ) -> HTMLResponse:
     """The login form that starts the PSU's authorisation of a consent."""
-    consent = _find_consent(world, bank, consent_id, authorisation_id)
     texts = texts_for(request, bank)
-    if consent is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if consent.status is not ConsentStatus.RECEIVED:
-        return _message(request, bank, texts, "already_handled", 409)
-    return _consent_login(request, world, bank, consent)
+    consent = _CONSENTS.waiting(request, world, bank, texts, consent_id, authorisation_id)
+    if isinstance(consent, HTMLResponse):
+        return consent
+    return _CONSENTS.login_form(request, world, bank, consent)
 
 
 @router.post("/consents/{consent_id}/{authorisation_id}", response_model=None)
@@ -153,17 +254,15 @@ async def consent_login(
 ) -> Response:
     """Check the credentials, then show what the app asks for. A customer who does not
     own the named accounts only learns so: the consent still waits for its owner."""
-    consent = _find_consent(world, bank, consent_id, authorisation_id)
     texts = texts_for(request, bank)
-    if consent is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if consent.status is not ConsentStatus.RECEIVED:
-        return _message(request, bank, texts, "already_handled", 409)
-    if form_tokens(request, world).verify(token, _CONSENT_LOGIN, consent.id) is None:
-        return _message(request, bank, texts, "form_expired", 400)
-    customer = authenticate(world, bank, login, password)
-    if customer is None:
-        return _consent_login(request, world, bank, consent, failed=True)
+    consent = _CONSENTS.waiting(request, world, bank, texts, consent_id, authorisation_id)
+    if isinstance(consent, HTMLResponse):
+        return consent
+    customer = _CONSENTS.logged_in(
+        request, world, bank, texts, consent, token=token, login=login, password=password
+    )
+    if isinstance(customer, HTMLResponse):
+        return customer
     if consents.foreign_accounts(world, consent, customer):
         return _message(request, bank, texts, "not_your_accounts", 403)
     consent.sca_status = ScaStatus.STARTED
@@ -182,16 +281,16 @@ async def consent_decision(
     account: Annotated[list[str] | None, Form(max_length=100)] = None,
 ) -> Response:
     """Approve (for the ticked accounts) or deny, then go back to the TPP."""
-    consent = _find_consent(world, bank, consent_id, authorisation_id)
     texts = texts_for(request, bank)
-    if consent is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if consent.status is not ConsentStatus.RECEIVED:
-        return _message(request, bank, texts, "already_handled", 409)
-    if decision not in ("approve", "deny"):
-        return _message(request, bank, texts, "form_expired", 400)
-    customer_id = form_tokens(request, world).consume(token, _CONSENT_DECISION, consent.id)
-    customer = world.customers.get(customer_id or "")
+    consent = _CONSENTS.waiting(request, world, bank, texts, consent_id, authorisation_id)
+    if isinstance(consent, HTMLResponse):
+        return consent
+    customer_id = _CONSENTS.decided_by(
+        request, world, bank, texts, consent, token=token, decision=decision
+    )
+    if isinstance(customer_id, HTMLResponse):
+        return customer_id
+    customer = world.customers.get(customer_id)
     if customer is None:
         return _message(request, bank, texts, "form_expired", 400)
     if decision == "deny":
@@ -227,13 +326,13 @@ def _payment_waits(payment: Payment) -> bool:
     )
 
 
-def _payment_login(
-    request: Request, world: World, bank: Bank, payment: Payment, *, failed: bool = False
-) -> HTMLResponse:
-    intro = texts_for(request, bank)("login_intro_payment")
-    return login_page(
-        request, world, bank, intro=intro, purpose=_PAYMENT_LOGIN, subject=payment.id, failed=failed
-    )
+_PAYMENTS = _Flow[Payment](
+    find=_find_payment,
+    waits=_payment_waits,
+    intro=lambda texts, _payment: texts("login_intro_payment"),
+    login_purpose="payment-login",
+    decision_purpose="payment-decision",
+)
 
 
 @router.get("/payments/{payment_id}/{authorisation_id}", response_class=HTMLResponse)
@@ -245,13 +344,11 @@ async def payment_login_page(
     authorisation_id: ResourceId,
 ) -> HTMLResponse:
     """The login form that starts the PSU's authorisation of a payment."""
-    payment = _find_payment(world, bank, payment_id, authorisation_id)
     texts = texts_for(request, bank)
-    if payment is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if not _payment_waits(payment):
-        return _message(request, bank, texts, "already_handled", 409)
-    return _payment_login(request, world, bank, payment)
+    payment = _PAYMENTS.waiting(request, world, bank, texts, payment_id, authorisation_id)
+    if isinstance(payment, HTMLResponse):
+        return payment
+    return _PAYMENTS.login_form(request, world, bank, payment)
 
 
 @router.post("/payments/{payment_id}/{authorisation_id}", response_model=None)
@@ -267,21 +364,19 @@ async def payment_login(
 ) -> Response:
     """Check the credentials, then show the payment to approve. A customer who does not
     own the debtor account only learns so: the payment still waits for its owner."""
-    payment = _find_payment(world, bank, payment_id, authorisation_id)
     texts = texts_for(request, bank)
-    if payment is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if not _payment_waits(payment):
-        return _message(request, bank, texts, "already_handled", 409)
-    if form_tokens(request, world).verify(token, _PAYMENT_LOGIN, payment.id) is None:
-        return _message(request, bank, texts, "form_expired", 400)
-    customer = authenticate(world, bank, login, password)
-    if customer is None:
-        return _payment_login(request, world, bank, payment, failed=True)
-    if world.accounts[payment.debtor_account_id].customer_id != customer.id:
+    payment = _PAYMENTS.waiting(request, world, bank, texts, payment_id, authorisation_id)
+    if isinstance(payment, HTMLResponse):
+        return payment
+    customer = _PAYMENTS.logged_in(
+        request, world, bank, texts, payment, token=token, login=login, password=password
+    )
+    if isinstance(customer, HTMLResponse):
+        return customer
+    debtor = world.accounts[payment.debtor_account_id]
+    if debtor.customer_id != customer.id:
         return _message(request, bank, texts, "not_your_payment", 403)
     payment.sca_status = ScaStatus.STARTED
-    debtor = world.accounts[payment.debtor_account_id]
     return render(
         request,
         bank,
@@ -292,7 +387,7 @@ async def payment_login(
         creditor_account=payment.creditor_iban or payment.creditor_bban or "",
         amount=texts.money(payment.amount, payment.currency),
         action=f"{request.url.path}/decision",
-        token=form_tokens(request, world).issue(_PAYMENT_DECISION, payment.id, customer.id),
+        token=_PAYMENTS.decision_form_token(request, world, payment, customer),
     )
 
 
@@ -307,17 +402,15 @@ async def payment_decision(
     decision: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Authorise or refuse the payment, then go back to the TPP."""
-    payment = _find_payment(world, bank, payment_id, authorisation_id)
     texts = texts_for(request, bank)
-    if payment is None:
-        return _message(request, bank, texts, "unknown_request", 404)
-    if not _payment_waits(payment):
-        return _message(request, bank, texts, "already_handled", 409)
-    if decision not in ("approve", "deny"):
-        return _message(request, bank, texts, "form_expired", 400)
-    customer_id = form_tokens(request, world).consume(token, _PAYMENT_DECISION, payment.id)
-    if not customer_id:
-        return _message(request, bank, texts, "form_expired", 400)
+    payment = _PAYMENTS.waiting(request, world, bank, texts, payment_id, authorisation_id)
+    if isinstance(payment, HTMLResponse):
+        return payment
+    customer_id = _PAYMENTS.decided_by(
+        request, world, bank, texts, payment, token=token, decision=decision
+    )
+    if isinstance(customer_id, HTMLResponse):
+        return customer_id
     if decision == "approve":
         payments.authorise_payment(world, payment.id, customer_id)
     else:
