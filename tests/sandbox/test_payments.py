@@ -475,3 +475,13 @@ async def test_clearing_loop_settles_accepted_payments(world: World) -> None:
     finally:
         task.cancel()
     assert payment.status is PaymentStatus.ACSC
+
+
+def test_a_payment_that_cannot_settle_does_not_hold_up_the_others(world: World) -> None:
+    broken = authorised(world, order(world, amount="10.00"))
+    sound = authorised(world, order(world, amount="20.00"))
+    # Damage the first payment's held debit so that booking it fails.
+    del world.transaction_index[debit_transaction_id(broken)]
+    assert run_clearing(world) == 1
+    assert broken.status is PaymentStatus.ACTC
+    assert sound.status is PaymentStatus.ACSC

@@ -400,11 +400,21 @@ def _credit_transaction(world: World, payment: Payment, creditor: Account) -> Tr
 
 
 def run_clearing(world: World) -> int:
-    """Settle every accepted payment; returns how many were settled."""
+    """Settle every accepted payment; returns how many were settled.
+
+    A payment that cannot be settled is logged and stays accepted, so it never holds up
+    the payments behind it.
+    """
     accepted = [p for p in world.payments.values() if p.status is PaymentStatus.ACTC]
+    settled = 0
     for payment in accepted:
-        _settle(world, payment)
-    return len(accepted)
+        try:
+            _settle(world, payment)
+        except Exception:
+            log.exception("payment %s could not be settled", payment.id)
+            continue
+        settled += 1
+    return settled
 
 
 def _settle(world: World, payment: Payment) -> None:
@@ -434,8 +444,4 @@ async def clearing_loop(world: World, interval: float) -> None:
     """Run clearing every ``interval`` seconds until cancelled."""
     while True:
         await asyncio.sleep(interval)
-        try:
-            run_clearing(world)
-        except Exception:
-            # One broken payment must not stop clearing for everyone else.
-            log.exception("clearing run failed")
+        run_clearing(world)
