@@ -10,6 +10,7 @@ from rich.table import Table
 
 from bankchat import db
 from bankchat.config import get_settings
+from bankchat.instance import ensure_instance
 from bankchat.logging import configure_logging
 from bankchat.sandbox.world import World
 from bankchat.secrets_file import read_or_create_secret
@@ -33,16 +34,20 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     settings = get_settings()
     settings.ensure_data_dir()
 
-    async def _run() -> str | None:
+    async def _run() -> tuple[str | None, str | None]:
         engine = db.create_engine(settings.resolved_database_url())
         try:
             await db.upgrade(engine, revision)
-            return await db.current_revision(engine)
+            current = await db.current_revision(engine)
+            # The deployment's identity exists from the first upgrade on (not after a
+            # downgrade to base, where its table is gone).
+            instance = await ensure_instance(db.session_factory(engine)) if current else None
+            return current, instance
         finally:
             await engine.dispose()
 
-    current = asyncio.run(_run())
-    console.print(f"database at revision [bold]{current}[/bold]")
+    current, instance = asyncio.run(_run())
+    console.print(f"database at revision [bold]{current}[/bold], instance {instance}")
 
 
 sandbox_app = typer.Typer(help="The sandbox banks (NextGenPSD2).", no_args_is_help=True)
