@@ -30,7 +30,7 @@ from bankchat.sandbox.consents import (
     is_list_only,
     valid_consent,
 )
-from bankchat.sandbox.deps import BankDep, PsuIpDep, RequestIdDep, WorldDep, app_secret
+from bankchat.sandbox.deps import BankDep, PsuIpDep, RequestIdDep, WorldDep
 from bankchat.sandbox.errors import Psd2Error, format_error, resource_unknown
 from bankchat.sandbox.model import Account, Bank, BookingStatus, Consent, Transaction
 from bankchat.sandbox.references import account_reference
@@ -283,7 +283,7 @@ def _walk_cursor(request: Request, read: _Read, account: Account) -> str:
             str(read.world.today()),
         )
     )
-    mac = hmac.new(app_secret(request, "page-walk"), walk.encode(), hashlib.sha256)
+    mac = hmac.new(request.app.state.page_walk_secret, walk.encode(), hashlib.sha256)
     return mac.hexdigest()[:32]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -23,6 +24,7 @@ from bankchat.sandbox import (
     sca,
 )
 from bankchat.sandbox.errors import install_error_handlers
+from bankchat.sandbox.form_tokens import FormTokens
 from bankchat.sandbox.live import live_loop
 from bankchat.sandbox.options import SandboxOptions
 from bankchat.sandbox.world import World
@@ -96,6 +98,10 @@ def create_app(
     app.add_middleware(EchoRequestId)
     app.state.world = world
     app.state.options = settings
+    # Per-app secrets: what was signed under them dies with the app.
+    app.state.form_tokens = FormTokens.random(world.clock)
+    app.state.page_walk_secret = secrets.token_bytes(32)
+    app.state.demo_flows = demo_tpp.PendingFlows()
     install_error_handlers(app)
 
     app.include_router(consents_api.router)

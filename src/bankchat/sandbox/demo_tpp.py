@@ -35,7 +35,7 @@ class _Pending:
     consent_id: str
 
 
-class _PendingFlows:
+class PendingFlows:
     """Consent flows started here, by the random state carried through the redirect."""
 
     def __init__(self) -> None:
@@ -50,10 +50,8 @@ class _PendingFlows:
         return self._flows.get(state)
 
 
-def _pending_flows(request: Request) -> _PendingFlows:
-    flows: _PendingFlows | None = getattr(request.app.state, "demo_flows", None)
-    if flows is None:
-        flows = request.app.state.demo_flows = _PendingFlows()
+def _pending_flows(request: Request) -> PendingFlows:
+    flows: PendingFlows = request.app.state.demo_flows
     return flows
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import uuid
 from typing import Annotated, Literal, overload
 from urllib.parse import urlsplit
@@ -86,15 +85,6 @@ def redirect_uri(value: str | None, header: str, *, required: bool) -> str | Non
     if not absolute:
         raise format_error(f"header {header} must be an absolute http(s) URI", header)
     return value
-
-
-def app_secret(request: Request, purpose: str) -> bytes:
-    """A random secret of this app for ``purpose``, made on first use; it dies with the
-    app, and with it whatever was signed under it."""
-    app_secrets: dict[str, bytes] | None = getattr(request.app.state, "secrets", None)
-    if app_secrets is None:
-        app_secrets = request.app.state.secrets = {}
-    return app_secrets.setdefault(purpose, secrets.token_bytes(32))
 
 
 def base_url(request: Request, bank: Bank) -> str:

@@ -46,10 +46,8 @@ def texts_for(request: Request, bank: Bank) -> Texts:
 
 
 def form_tokens(request: Request, world: World) -> FormTokens:
-    """The app's form token signer, made with a fresh random secret on first use."""
-    tokens: FormTokens | None = getattr(request.app.state, "form_tokens", None)
-    if tokens is None:
-        tokens = request.app.state.form_tokens = FormTokens.random(world.clock)
+    """The app's form token signer (made with a random secret when the app was created)."""
+    tokens: FormTokens = request.app.state.form_tokens
     return tokens
 
 
