@@ -17,7 +17,6 @@ from decimal import Decimal
 from functools import cache
 
 from bankchat.sandbox.catalog import FIRST_NAMES, HOME_CITIES, LAST_NAMES, MERCHANTS, City, Merchant
-from bankchat.sandbox.ledger import Posting
 from bankchat.sandbox.model import (
     Account,
     Bank,
@@ -328,18 +327,6 @@ class TransactionMaker:
             card=card,
             fraud=fraud,
         )
-
-
-def post_transfer(world: World, debit: Transaction, credit: Transaction) -> None:
-    """Book a transfer between two accounts of one bank as a single ledger entry and list
-    both legs; raises ``InsufficientFunds`` (recording nothing) if the debit is refused."""
-    world.ledger_of(debit.account_id).post(
-        debit.id,
-        [Posting(debit.account_id, debit.amount), Posting(credit.account_id, credit.amount)],
-        world.clock(),
-    )
-    world.list_posted(debit)
-    world.list_posted(credit)
 
 
 def transfer_legs(

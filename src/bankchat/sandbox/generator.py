@@ -36,7 +36,6 @@ from bankchat.sandbox.activity import (
     months_before,
     online_place,
     person_name,
-    post_transfer,
     regular_places,
     spare_cents,
     store_place,
@@ -694,7 +693,7 @@ class _Simulation:
 
     def _transfer(self, debit: Transaction, credit: Transaction) -> None:
         try:
-            post_transfer(self.world, debit, credit)
+            self.world.record_transfer(debit, credit)
         except InsufficientFunds:
             return  # declined, like a card without funds
 

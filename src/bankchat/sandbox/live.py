@@ -31,7 +31,6 @@ from bankchat.sandbox.activity import (
     home_city,
     money,
     person_name,
-    post_transfer,
     regular_places,
     transfer_legs,
 )
@@ -304,7 +303,7 @@ class LiveFeed:
     def _transfer(self, debit: Transaction, credit: Transaction) -> Transaction:
         self._fresh_id(debit)
         self._fresh_id(credit)
-        post_transfer(self.world, debit, credit)
+        self.world.record_transfer(debit, credit)
         return debit
 
     def _book_due(self) -> None:

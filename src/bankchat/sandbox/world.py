@@ -178,6 +178,18 @@ class World:
         self.emit(WorldEvent("transaction.booked", ledger.bank_id, tx.account_id, tx))
         return tx
 
+    def record_transfer(self, debit: Transaction, credit: Transaction) -> None:
+        """Book a transfer between two accounts of one bank as a single ledger entry and
+        list both legs; raises ``InsufficientFunds`` (recording nothing) if the debit is
+        refused."""
+        self.ledger_of(debit.account_id).post(
+            debit.id,
+            [Posting(debit.account_id, debit.amount), Posting(credit.account_id, credit.amount)],
+            self.clock(),
+        )
+        self.list_posted(debit)
+        self.list_posted(credit)
+
     def list_posted(self, tx: Transaction) -> Transaction:
         """Show ``tx`` on its account without posting it: its ledger posting was already
         made as a leg of another entry (a transfer between two accounts of one bank)."""
