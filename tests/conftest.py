@@ -3,6 +3,7 @@ over real HTTP, and NextGenPSD2 conformance checking of every response."""
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -15,12 +16,19 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bankchat import db
-from bankchat.sandbox.app import create_app
+from bankchat.app import create_app
+from bankchat.banking.registry import BankEntry
+from bankchat.config import Settings
+from bankchat.platform import Platform
+from bankchat.sandbox.app import create_app as create_sandbox_app
 from bankchat.sandbox.world import World
+from bankchat.server import open_platform
 from tests.conformance import Conformance, load_spec, spec_path
 from tests.sandbox.worlds import small_world
 from tests.services import POSTGRES_URL, port_open, unavailable
@@ -97,7 +105,7 @@ def serve(world: World, **options: Any) -> Iterator[LiveSandbox]:
     """Run the sandbox app for ``world`` in a thread until the generator is closed."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(world, partner_secret=PARTNER_SECRET, **options),
+        create_sandbox_app(world, partner_secret=PARTNER_SECRET, **options),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -138,6 +146,57 @@ def sandbox_options() -> dict[str, Any]:
 def sandbox(world: World, sandbox_options: dict[str, Any]) -> Iterator[LiveSandbox]:
     """The sandbox serving ``world`` over real HTTP on loopback."""
     yield from serve(world, **sandbox_options)
+
+
+# -- the platform, wired to the live sandbox ------------------------------------------
+
+
+@pytest.fixture
+def bank_entries(sandbox: LiveSandbox) -> list[BankEntry]:
+    """Registry entries for every bank of the live sandbox, partner extension included."""
+    return [
+        BankEntry(
+            id=bank.id,
+            name=bank.name,
+            base_url=sandbox.bank_url(bank.id),
+            standard="nextgenpsd2",
+            country=bank.country,
+            currency=bank.currency,
+            language="de" if bank.language == "de" else "en",
+            primary_color="#224466",
+            accent_color="#ffcc00",
+            partner_base_url=f"{sandbox.bank_url(bank.id)}/partner/v1",
+            partner_secret=SecretStr(PARTNER_SECRET),
+        )
+        for bank in sandbox.world.banks.values()
+    ]
+
+
+def platform_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        public_url="http://platform.test",
+        master_key=base64.b64encode(b"k" * 32).decode(),
+        password_hash_profile="light",
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def platform(
+    db_engine: AsyncEngine, bank_entries: list[BankEntry], world: World, tmp_path: Path
+) -> AsyncIterator[Platform]:
+    """The platform on ``db_engine``, its business clock on the sandbox world's."""
+    async with open_platform(
+        platform_settings(tmp_path), bank_entries, engine=db_engine, clock=lambda: world.clock()
+    ) as opened:
+        yield opened
+
+
+@pytest.fixture
+def platform_app(platform: Platform) -> FastAPI:
+    """The platform's ASGI app without background work (tests drive it step by step)."""
+    return create_app(platform, background=False)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_db_upgrade_creates_the_sqlite_database_in_the_data_dir(
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "0001" in result.output
+    assert "0004" in result.output
     assert (tmp_path / "data" / "bankchat.db").is_file()
 
 

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bankchat import db
-from bankchat.config import get_settings
+from bankchat.banking.registry import BankEntry, load_banks_file
+from bankchat.config import Settings, get_settings
 from bankchat.instance import ensure_instance
 from bankchat.logging import configure_logging
 from bankchat.sandbox.world import World
@@ -145,14 +146,187 @@ def sandbox_serve(
     )
 
 
+def sandbox_bank_entries(settings: Settings, secret: str) -> list[BankEntry]:
+    """The registry entries of the sandbox banks served on ``settings.sandbox_port``."""
+    from pydantic import SecretStr
+
+    from bankchat.sandbox.banks import SANDBOX_BANKS
+
+    root = f"http://{settings.host}:{settings.sandbox_port}/banks"
+    return [
+        BankEntry(
+            id=bank.id,
+            name=bank.name,
+            base_url=f"{root}/{bank.id}",
+            standard="nextgenpsd2",
+            country=bank.country,
+            currency=bank.currency,
+            language="de" if bank.language == "de" else "en",
+            primary_color=bank.primary_color,
+            accent_color=bank.accent_color,
+            partner_base_url=f"{root}/{bank.id}/partner/v1",
+            partner_secret=SecretStr(secret),
+        )
+        for bank in SANDBOX_BANKS
+    ]
+
+
+def _partner_secret(settings: Settings) -> str:
+    return settings.sandbox_partner_secret or read_or_create_secret(
+        settings.ensure_data_dir() / "sandbox-partner-secret"
+    )
+
+
+def configured_banks(settings: Settings) -> list[BankEntry]:
+    """The banks of ``BANKCHAT_BANKS_FILE``, else the sandbox banks."""
+    if settings.banks_file is not None:
+        return load_banks_file(settings.banks_file)
+    return sandbox_bank_entries(settings, _partner_secret(settings))
+
+
+@app.command("serve")
+def serve() -> None:
+    """Serve the platform (API, webhooks, background sync) on BANKCHAT_HOST:BANKCHAT_PORT."""
+    from bankchat.app import create_app
+    from bankchat.server import open_platform, serve_all, uvicorn_server
+
+    settings = get_settings()
+    banks = configured_banks(settings)
+
+    async def _run() -> None:
+        async with open_platform(settings, banks) as platform:
+            server = uvicorn_server(
+                create_app(platform),
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level.lower(),
+            )
+            console.print(f"bankchat serves [bold]{platform.public_url}/[/bold]")
+            await serve_all([server])
+
+    asyncio.run(_run())
+
+
 @app.command("demo")
 def demo() -> None:
-    """Run bankchat on its embedded defaults. Until the platform lands: the sandbox banks."""
+    """Run bankchat on its embedded defaults: SQLite, in-process bus, sandbox banks."""
+    import uvicorn
+
+    from bankchat.app import create_app
+    from bankchat.sandbox.app import create_app as create_sandbox_app
+    from bankchat.server import open_platform, serve_all, uvicorn_server
+
     settings = get_settings()
-    serve_sandbox(
-        host=settings.host,
-        port=settings.sandbox_port,
-        seed=settings.sandbox_seed,
-        live_rate=settings.sandbox_live_rate or 0.2,
-        customers_per_bank=6,
-    )
+    secret = _partner_secret(settings)
+    seed = settings.sandbox_seed
+    world = _sandbox_world(seed, 6)
+    _print_customers(world, f"http://{settings.host}:{settings.sandbox_port}")
+    live_rate = settings.sandbox_live_rate or 0.2
+
+    async def _run() -> None:
+        async with open_platform(settings, sandbox_bank_entries(settings, secret)) as platform:
+            log_level = settings.log_level.lower()
+            servers: list[uvicorn.Server] = [
+                uvicorn_server(
+                    create_sandbox_app(
+                        world, partner_secret=secret, live_rate=live_rate, live_seed=seed
+                    ),
+                    host=settings.host,
+                    port=settings.sandbox_port,
+                    log_level=log_level,
+                ),
+                uvicorn_server(
+                    create_app(platform),
+                    host=settings.host,
+                    port=settings.port,
+                    log_level=log_level,
+                ),
+            ]
+            console.print(
+                f"\nbankchat demo: open [bold]{platform.public_url}/[/bold] "
+                f"(API docs at {platform.public_url}/docs)\n"
+            )
+            await serve_all(servers)
+
+    asyncio.run(_run())
+
+
+@app.command("sync")
+def sync_command(
+    email: str = typer.Option(None, "--person", help="Only this person's connections (email)."),
+) -> None:
+    """Sync linked accounts now, without the person (limited by each consent's budget)."""
+    from rich.progress import Progress
+
+    from bankchat.banking import service as banking
+    from bankchat.banking.sync import sync_connection
+    from bankchat.identity import service as identity
+    from bankchat.server import open_platform
+
+    settings = get_settings()
+
+    async def _run() -> int:
+        async with open_platform(settings, configured_banks(settings)) as platform:
+            async with platform.sessions() as session:
+                if email:
+                    person = await identity.find_person_by_email(session, email)
+                    if person is None:
+                        console.print(f"[red]no person with the email {email}[/red]")
+                        return 1
+                    ids = [
+                        c.id
+                        for c in await banking.list_connections(session, person.id)
+                        if c.status == "valid"
+                    ]
+                else:
+                    ids = await banking.valid_connection_ids(session)
+            table = Table(title="Sync")
+            for column in ("connection", "bank", "status", "added", "modified", "removed"):
+                table.add_column(column)
+            with Progress(console=console) as progress:
+                bar = progress.add_task("syncing", total=len(ids))
+                for connection_id in ids:
+                    report = await sync_connection(platform, connection_id)
+                    table.add_row(
+                        connection_id[:8],
+                        report.bank_id or "",
+                        report.error or report.status,
+                        str(report.added),
+                        str(report.modified),
+                        str(report.removed),
+                    )
+                    progress.advance(bar)
+            console.print(table)
+            return 0
+
+    raise typer.Exit(asyncio.run(_run()))
+
+
+audit_app = typer.Typer(help="The audit chain of every read of bank data.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain; name the first broken entry (exit code 1)."""
+    from bankchat.server import open_platform
+
+    settings = get_settings()
+
+    async def _run() -> int:
+        async with open_platform(settings, []) as platform:
+            report = await platform.vault.verify_chain()
+        if report.ok:
+            console.print(
+                f"audit chain intact: {report.entries_checked} entries "
+                f"in {report.chains_checked} chains"
+            )
+            return 0
+        assert report.first_broken is not None
+        person, seq = report.first_broken
+        console.print(
+            f"[red]audit chain broken[/red] at entry {seq} of person {person}: {report.reason}"
+        )
+        return 1
+
+    raise typer.Exit(asyncio.run(_run()))

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the servers bind to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the platform.")
+    public_url: str | None = Field(
+        default=None,
+        description="URL browsers use to reach the platform (default http://HOST:PORT).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = Field(
         default="console", description="json: one JSON object per line; console: for people."
@@ -46,9 +50,48 @@ class Settings(BaseSettings):
             "created in the data directory."
         ),
     )
+    banks_file: Path | None = Field(
+        default=None,
+        description='JSON file of the banks ({"banks": [...]}); unset: the sandbox banks.',
+    )
+    sync_round_seconds: float = Field(
+        default=300.0, gt=0, description="Seconds between rounds of the background sync duties."
+    )
+    sync_every_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="Hours after which a connection is synced again without the person.",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Master key wrapping every person's data key: base64 or base64url of 32 random "
+            "bytes; unset means one is created in the data directory (master.key, mode 0600)."
+        ),
+    )
     spec_dir: Path | None = Field(
         default=None,
         description="Directory holding nextgenpsd2/psd2-api_v1.3.11.yaml (conformance tests).",
+    )
+    session_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days a sign-in lasts before the person has to log in again.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description=(
+            "Mark session cookies Secure: unset means only when the request came over https; "
+            "true forces it (TLS ends at a proxy); false never (plain-http development only)."
+        ),
+    )
+    password_hash_profile: Literal["standard", "light"] = Field(
+        default="standard",
+        description=(
+            "Argon2id cost: standard for every deployment; light is cheap and weak, for tests "
+            "and benchmarks only."
+        ),
     )
     require_services: bool = Field(
         default=False,

@@ -1,0 +1,58 @@
+"""The platform's ASGI app: every domain's routes under ``/api/v1``, bank webhooks under
+``/hooks``, errors as problem details, and the background work of a serving process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from bankchat import housekeeping
+from bankchat.banking import api as banking_api
+from bankchat.banking import worker
+from bankchat.errors import install_problem_handlers
+from bankchat.identity import api as identity_api
+from bankchat.platform import Platform
+from bankchat.privacy import api as privacy_api
+
+
+def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
+    """The app serving ``platform``; the caller owns the platform's lifetime.
+
+    ``background`` runs the sync worker and the periodic duties while the app is served
+    (tests that drive them step by step switch it off).
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
+        unsubscribe = worker.subscribe_sync(platform)
+        task = asyncio.create_task(housekeeping.periodic(platform), name="bankchat-housekeeping")
+        try:
+            yield
+        finally:
+            unsubscribe()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="bankchat",
+        version="0.1.0",
+        description=(
+            "Banking inside a messenger. Errors are RFC 9457 problem details "
+            "(`application/problem+json`) whose `code` is stable."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    install_problem_handlers(app)
+    app.include_router(identity_api.router, prefix="/api/v1")
+    app.include_router(banking_api.router, prefix="/api/v1")
+    app.include_router(privacy_api.router, prefix="/api/v1")
+    app.include_router(banking_api.hooks)
+    return app

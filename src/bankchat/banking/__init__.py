@@ -1,0 +1,1 @@
+"""Banking: the bank registry, the NextGenPSD2 connector, consents at the bank, and sync."""

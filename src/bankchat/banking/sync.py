@@ -1,0 +1,280 @@
+"""Sync: bring the vault's copy of a connection's accounts up to date with the bank.
+
+Incremental per account: the bank is asked for the entries since the account's cursor
+minus an overlap window (pending entries change and book within days), and the vault
+applies them by key, so entries are added, modified in place or removed, never doubled.
+
+Reads without the person present are budgeted: the uses a sync needs are reserved on the
+connection row (locked) before any call, so no number of processes or webhooks can make
+the platform exceed the consent's ``frequencyPerDay``. An account with no budget left
+today is deferred, not read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bankchat.banking import service
+from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount
+from bankchat.banking.psd2_client import Psd2Account, Psd2Client
+from bankchat.banking.psd2_errors import BudgetExhausted, Psd2Error, consent_gone
+from bankchat.db import transaction
+from bankchat.platform import Platform
+from bankchat.vault.records import Balance, TransactionRecord
+
+logger = logging.getLogger(__name__)
+
+OVERLAP = timedelta(days=14)
+# How far back the first sync reads (the bank may offer less).
+HISTORY = timedelta(days=730)
+SYNC_REQUESTED = "banking.sync.requested"
+SYNC_COMPLETED = "banking.sync.completed"
+
+
+@dataclass
+class AccountSync:
+    account_id: str
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    deferred: bool = False
+
+
+@dataclass
+class SyncReport:
+    connection_id: str
+    status: str
+    bank_id: str | None = None
+    accounts: list[AccountSync] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def added(self) -> int:
+        return sum(a.added for a in self.accounts)
+
+    @property
+    def modified(self) -> int:
+        return sum(a.modified for a in self.accounts)
+
+    @property
+    def removed(self) -> int:
+        return sum(a.removed for a in self.accounts)
+
+
+class Reservation:
+    """Uses reserved on the connection for this sync, spent by the client call by call."""
+
+    def __init__(self, allowed: dict[str, int]) -> None:
+        self._left = dict(allowed)
+
+    def spend(self, resource: str) -> None:
+        if self._left.get(resource, 0) <= 0:
+            raise BudgetExhausted(429, "BUDGET_EXHAUSTED", "no reserved use left")
+        self._left[resource] -= 1
+
+
+@dataclass(frozen=True)
+class _Plan:
+    account: LinkedAccount
+    date_from: date
+
+
+def _needs(account: LinkedAccount) -> int:
+    return sum(scope in account.scopes for scope in service.SCOPES)
+
+
+def _reserve(connection: Connection, accounts: list[LinkedAccount], today: date) -> set[str]:
+    """Reserve today's uses for as many accounts as the budget allows; returns their ids."""
+    uses = service.uses_today(connection, today)
+    granted: set[str] = set()
+    for account in accounts:
+        need = _needs(account)
+        if uses.get(account.external_id, 0) + need <= connection.frequency_per_day:
+            uses[account.external_id] = uses.get(account.external_id, 0) + need
+            granted.add(account.id)
+    connection.uses_date = today
+    connection.uses = dict(uses)
+    return granted
+
+
+def _as_psd2_account(account: LinkedAccount) -> Psd2Account:
+    return Psd2Account(
+        resource_id=account.external_id,
+        kind_path="card-accounts" if account.kind_path == "card-accounts" else "accounts",
+        iban=None,
+        bban=None,
+        masked_pan=None,
+        name=None,
+        product=None,
+        currency="",
+        cash_account_type=None,
+        owner_name=None,
+        credit_limit=None,
+    )
+
+
+async def sync_connection(
+    platform: Platform, connection_id: str, *, psu_ip: str | None = None
+) -> SyncReport:
+    """Sync every account of a connection; ``psu_ip`` when the person asked for it now."""
+    today = platform.clock().date()
+    async with transaction(platform.sessions) as session:
+        connection = await session.get(Connection, connection_id, with_for_update=True)
+        if connection is None:
+            return SyncReport(connection_id, "unknown")
+        if connection.status != ConnectionStatus.VALID.value:
+            return SyncReport(connection_id, connection.status)
+        if connection.valid_until < today:
+            await service.note_consent_gone(platform, session, connection, "expired")
+            return SyncReport(connection_id, connection.status)
+        accounts = list(connection.accounts)
+        if psu_ip is None:
+            allowed = _reserve(connection, accounts, today)
+        else:
+            allowed = {a.id for a in accounts}
+        plans = [
+            _Plan(a, (a.synced_through - OVERLAP) if a.synced_through else today - HISTORY)
+            for a in accounts
+            if a.id in allowed
+        ]
+        consent_id = connection.external_consent_id
+        bank = platform.banks.get(connection.bank_id)
+        person_id = connection.person_id
+    report = SyncReport(connection_id, ConnectionStatus.VALID.value, bank.id)
+    report.accounts = [AccountSync(a.id, deferred=True) for a in accounts if a.id not in allowed]
+    if not plans or consent_id is None:
+        return report
+    client = service.client_for(platform, bank)
+    fetched: list[tuple[_Plan, list[Balance] | None, list[TransactionRecord] | None]] = []
+    try:
+        for plan in plans:
+            budget = Reservation({plan.account.external_id: _needs(plan.account)})
+            wire = _as_psd2_account(plan.account)
+            balances = (
+                await client.balances(consent_id, wire, psu_ip=psu_ip, budget=budget)
+                if "balances" in plan.account.scopes
+                else None
+            )
+            records = (
+                await client.transactions(
+                    consent_id, wire, date_from=plan.date_from, psu_ip=psu_ip, budget=budget
+                )
+                if "transactions" in plan.account.scopes
+                else None
+            )
+            fetched.append((plan, balances, records))
+    except Psd2Error as exc:
+        if consent_gone(exc):
+            ended = await _end_if_gone(platform, connection_id, client, consent_id)
+            if ended is not None:
+                return ended
+        report.error = exc.code
+        logger.warning("sync of %s stopped: %s", connection_id, exc.code)
+    async with transaction(platform.sessions) as session:
+        connection = await session.get(Connection, connection_id, with_for_update=True)
+        if connection is None or connection.status != ConnectionStatus.VALID.value:
+            # Revoked while we were reading: what was read must not be stored.
+            return SyncReport(connection_id, connection.status if connection else "unknown")
+        current = {a.id: a for a in connection.accounts}
+        for plan, balances, records in fetched:
+            account = current.get(plan.account.id)
+            if account is None:
+                continue
+            result = await _store(platform, session, person_id, account, balances, records, plan)
+            report.accounts.append(result)
+            account.synced_through = today
+            account.last_synced_at = platform.clock()
+        connection.last_synced_at = platform.clock()
+        connection.last_sync_error = report.error
+        await platform.vault.record_event(
+            session,
+            person_id=person_id,
+            actor=service.person_actor(person_id) if psu_ip else "system:sync",
+            action="sync",
+            what={
+                "bank": connection.bank_id,
+                "connection": connection_id,
+                "accounts": [a.account_id for a in report.accounts if not a.deferred],
+                "added": report.added,
+                "modified": report.modified,
+                "removed": report.removed,
+            },
+        )
+    await platform.bus.publish(
+        SYNC_COMPLETED,
+        {
+            "personId": person_id,
+            "connectionId": connection_id,
+            "accounts": [a.account_id for a in report.accounts if not a.deferred],
+            "added": report.added,
+            "modified": report.modified,
+            "removed": report.removed,
+        },
+    )
+    return report
+
+
+async def _store(
+    platform: Platform,
+    session: AsyncSession,
+    person_id: str,
+    account: LinkedAccount,
+    balances: list[Balance] | None,
+    records: list[TransactionRecord] | None,
+    plan: _Plan,
+) -> AccountSync:
+    result = AccountSync(account.id)
+    if balances is not None:
+        await platform.vault.store_balances(session, person_id, account.id, balances)
+    if records is not None:
+        changes = await platform.vault.apply_transactions(
+            session,
+            person_id=person_id,
+            account_id=account.id,
+            records=records,
+            window_from=plan.date_from,
+        )
+        result.added, result.modified, result.removed = (
+            changes.added,
+            changes.modified,
+            changes.removed,
+        )
+    return result
+
+
+async def _end_if_gone(
+    platform: Platform, connection_id: str, client: Psd2Client, consent_id: str
+) -> SyncReport | None:
+    """The bank refused the consent. Its status (free to read) tells whether it ended; a
+    consent still ``valid`` was refused for one account only, which ends nothing."""
+    try:
+        bank_status: str | None = await client.consent_status(consent_id)
+    except Psd2Error:
+        bank_status = None
+    if bank_status == ConnectionStatus.VALID.value:
+        return None
+    async with transaction(platform.sessions) as session:
+        connection = await session.get(Connection, connection_id, with_for_update=True)
+        if connection is None:
+            return SyncReport(connection_id, "unknown")
+        await service.note_consent_gone(platform, session, connection, bank_status)
+        return SyncReport(connection_id, connection.status, connection.bank_id)
+
+
+async def due_connections(
+    session: AsyncSession, *, now: datetime, older_than: timedelta
+) -> list[str]:
+    """Valid connections not synced within ``older_than``."""
+    threshold = now - older_than
+    result = await session.execute(
+        select(Connection.id).where(
+            Connection.status == ConnectionStatus.VALID.value,
+            (Connection.last_synced_at.is_(None)) | (Connection.last_synced_at < threshold),
+        )
+    )
+    return list(result.scalars())

@@ -1,0 +1,374 @@
+"""Every rule and every write about people and their sessions: sign-up, log-in with its
+rate limit, session tokens, log-out, profile changes and erasure."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from argon2 import PasswordHasher
+from sqlalchemy import ColumnElement, delete, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bankchat.db import transaction
+from bankchat.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthenticated
+from bankchat.identity.models import Language, LoginAttempt, Person, SessionRecord
+from bankchat.identity.passwords import (
+    check_password,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+DEFAULT_SESSION_LIFETIME: Final = timedelta(days=14)
+LOGIN_WINDOW: Final = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL: Final = 5
+MAX_FAILURES_PER_IP: Final = 30
+ATTEMPT_RETENTION: Final = timedelta(days=1)
+LAST_SEEN_RESOLUTION: Final = timedelta(minutes=1)
+IP_MAX_LENGTH: Final = 45
+WRONG_CREDENTIALS: Final = "The email address or the password is wrong."
+
+
+class EmailTaken(Conflict):
+    code = "EMAIL_TAKEN"
+
+
+class WeakPassword(DomainError):
+    status = 422
+    code = "WEAK_PASSWORD"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "INVALID_CREDENTIALS"
+
+
+class LoginRateLimited(TooManyRequests):
+    code = "LOGIN_RATE_LIMITED"
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just started; ``token`` goes into the cookie and is stored nowhere."""
+
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthenticatedSession:
+    """Who made a request, and the CSRF token their unsafe requests must carry."""
+
+    person: Person
+    csrf_token: str
+    session_id: str
+
+
+def normalise_email(email: str) -> str:
+    """The form an address is stored and compared in: stripped and lower-cased.
+
+    Lower-casing the local part too is a deliberate simplification: no mail provider a
+    person would sign up with tells ``Anna@`` from ``anna@``.
+    """
+    return email.strip().lower()
+
+
+def email_digest(email: str) -> str:
+    """What the login-attempt log keeps instead of the address itself."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def token_digest(token: str) -> str:
+    """A session's id: the SHA-256 of its token, so a leaked table opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def find_person_by_email(session: AsyncSession, email: str) -> Person | None:
+    """The person with this address (in any case), or None."""
+    result = await session.execute(select(Person).where(Person.email == normalise_email(email)))
+    return result.scalar_one_or_none()
+
+
+# -- sign-up --------------------------------------------------------------------------
+
+
+async def sign_up(
+    session: AsyncSession,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    language: Language,
+    hasher: PasswordHasher,
+    now: datetime,
+) -> Person:
+    """Create a person; the caller's transaction commits it."""
+    email = normalise_email(email)
+    display_name = display_name.strip()
+    reasons = check_password(password, email=email, display_name=display_name)
+    if reasons:
+        raise WeakPassword("The password is too weak; see reasons.", extra={"reasons": reasons})
+    taken = EmailTaken("An account with this email address already exists.")
+    if await find_person_by_email(session, email) is not None:
+        raise taken
+    person = Person(
+        id=str(uuid.uuid4()),
+        email=email,
+        display_name=display_name,
+        password_hash=await asyncio.to_thread(hash_password, hasher, password),
+        language=language,
+        created_at=now,
+    )
+    session.add(person)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # Someone signed up with the same address between the check and the insert.
+        raise taken from error
+    return person
+
+
+async def start_session(
+    session: AsyncSession,
+    person_id: str,
+    *,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
+) -> NewSession:
+    """Sign ``person_id`` in on a new session, and forget their sessions that expired."""
+    await session.execute(
+        delete(SessionRecord).where(
+            SessionRecord.person_id == person_id, SessionRecord.expires_at <= now
+        )
+    )
+    new = NewSession(
+        token=secrets.token_urlsafe(32),
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=now + lifetime,
+    )
+    session.add(
+        SessionRecord(
+            id=token_digest(new.token),
+            person_id=person_id,
+            csrf_token=new.csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=new.expires_at,
+        )
+    )
+    await session.flush()
+    return new
+
+
+# -- log-in ---------------------------------------------------------------------------
+
+
+async def _wait_for(
+    session: AsyncSession, condition: ColumnElement[bool], limit: int, now: datetime
+) -> float:
+    """Seconds until fewer than ``limit`` failures matching ``condition`` remain in the
+    window; zero when there already are."""
+    result = await session.execute(
+        select(LoginAttempt.at)
+        .where(
+            condition,
+            LoginAttempt.succeeded == false(),
+            LoginAttempt.at > now - LOGIN_WINDOW,
+        )
+        .order_by(LoginAttempt.at.desc())
+        .limit(limit)
+    )
+    recent = result.scalars().all()
+    if len(recent) < limit:
+        return 0.0
+    # Once the limit-th newest failure leaves the window, one more attempt is allowed.
+    return (recent[-1] + LOGIN_WINDOW - now).total_seconds()
+
+
+async def _retry_after(session: AsyncSession, digest: str, ip: str, now: datetime) -> int:
+    waits = (
+        await _wait_for(session, LoginAttempt.email_digest == digest, MAX_FAILURES_PER_EMAIL, now),
+        await _wait_for(session, LoginAttempt.ip == ip, MAX_FAILURES_PER_IP, now),
+    )
+    wait = max(waits)
+    return max(1, math.ceil(wait)) if wait > 0 else 0
+
+
+async def log_in(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    password: str,
+    ip: str,
+    hasher: PasswordHasher,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
+) -> tuple[Person, NewSession]:
+    """Check the credentials and start a session.
+
+    Runs its own transactions so that a failed attempt is recorded even though this
+    raises. At most ``MAX_FAILURES_PER_EMAIL`` failures per address and
+    ``MAX_FAILURES_PER_IP`` per client address are allowed in ``LOGIN_WINDOW``; the
+    limit is checked before the password and answers the same whether the address has
+    an account or not.
+    """
+    email = normalise_email(email)
+    digest = email_digest(email)
+    ip = ip[:IP_MAX_LENGTH]
+    async with transaction(sessions) as session:
+        retry_after = await _retry_after(session, digest, ip, now)
+        if retry_after:
+            raise LoginRateLimited(
+                "Too many failed logins; try again later.",
+                extra={"retry_after": retry_after},
+            )
+        person = await find_person_by_email(session, email)
+
+    # Hashing is slow on purpose: keep it outside any transaction and off the event loop.
+    if person is None:
+        await asyncio.to_thread(verify_password, hasher, dummy_hash(hasher), password)
+        succeeded = False
+    else:
+        succeeded = await asyncio.to_thread(verify_password, hasher, person.password_hash, password)
+    if person is None or not succeeded:
+        async with transaction(sessions) as session:
+            await _record_attempt(session, digest, ip, now, succeeded=False)
+        # One answer for an unknown address and a wrong password: never say which.
+        raise InvalidCredentials(WRONG_CREDENTIALS)
+
+    new_hash = (
+        await asyncio.to_thread(hash_password, hasher, password)
+        if needs_rehash(hasher, person.password_hash)
+        else None
+    )
+    async with transaction(sessions) as session:
+        await _record_attempt(session, digest, ip, now, succeeded=True)
+        current = await session.get(Person, person.id)
+        if current is None:  # erased while the password was being checked
+            raise InvalidCredentials(WRONG_CREDENTIALS)
+        if new_hash is not None:
+            current.password_hash = new_hash
+        new_session = await start_session(session, current.id, now=now, lifetime=lifetime)
+    return current, new_session
+
+
+async def _record_attempt(
+    session: AsyncSession, digest: str, ip: str, now: datetime, *, succeeded: bool
+) -> None:
+    session.add(LoginAttempt(email_digest=digest, ip=ip, at=now, succeeded=succeeded))
+    # Opportunistic pruning, cheap because both conditions have an index.
+    await session.execute(
+        delete(LoginAttempt).where(
+            or_(LoginAttempt.email_digest == digest, LoginAttempt.ip == ip),
+            LoginAttempt.at < now - ATTEMPT_RETENTION,
+        )
+    )
+
+
+async def prune_login_attempts(session: AsyncSession, *, now: datetime) -> int:
+    """Forget attempts older than ``ATTEMPT_RETENTION`` everywhere; returns how many.
+
+    ``log_in`` already prunes the address and client it sees; this is for a periodic
+    sweep of those never seen again.
+    """
+    result = await session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPT_RETENTION)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- sessions -------------------------------------------------------------------------
+
+
+async def authenticate(
+    session: AsyncSession, token: str, *, now: datetime
+) -> AuthenticatedSession | None:
+    """Who holds ``token``, or None when it opens no live session."""
+    session_id = token_digest(token)
+    row = (
+        await session.execute(
+            select(SessionRecord, Person)
+            .join(Person, Person.id == SessionRecord.person_id)
+            .where(SessionRecord.id == session_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    record, person = row
+    if record.expires_at <= now:
+        await session.delete(record)
+        return None
+    # Writing on every request would turn each read into a write; a minute is precise
+    # enough for "last active".
+    if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+        record.last_seen_at = now
+    return AuthenticatedSession(person=person, csrf_token=record.csrf_token, session_id=record.id)
+
+
+async def log_out(session: AsyncSession, token: str) -> None:
+    """End the session ``token`` opens (nothing happens when it opens none)."""
+    await session.execute(delete(SessionRecord).where(SessionRecord.id == token_digest(token)))
+
+
+async def log_out_everywhere(session: AsyncSession, person_id: str) -> None:
+    """End every session of ``person_id``."""
+    await session.execute(delete(SessionRecord).where(SessionRecord.person_id == person_id))
+
+
+async def prune_expired_sessions(session: AsyncSession, *, now: datetime) -> int:
+    """Forget every session that has expired; returns how many."""
+    result = await session.execute(delete(SessionRecord).where(SessionRecord.expires_at <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- the person -----------------------------------------------------------------------
+
+
+async def get_person(session: AsyncSession, person_id: str) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    return person
+
+
+async def update_profile(
+    session: AsyncSession,
+    person_id: str,
+    *,
+    display_name: str | None = None,
+    language: Language | None = None,
+) -> Person:
+    """Change what is given and keep the rest."""
+    person = await get_person(session, person_id)
+    if display_name is not None:
+        person.display_name = display_name.strip()
+    if language is not None:
+        person.language = language
+    await session.flush()
+    return person
+
+
+async def erase_person(session: AsyncSession, person_id: str) -> None:
+    """Delete the person, their sessions and the login attempts made with their address.
+
+    The last step of "erase everything"; erasing someone already gone does nothing, so
+    an interrupted erasure can simply be run again.
+    """
+    person = await session.get(Person, person_id)
+    if person is None:
+        return
+    await log_out_everywhere(session, person_id)
+    await session.execute(
+        delete(LoginAttempt).where(LoginAttempt.email_digest == email_digest(person.email))
+    )
+    await session.delete(person)
+    await session.flush()

@@ -1,0 +1,1 @@
+"""Tests of the banking domain: registry, NextGenPSD2 client, consents, sync."""

@@ -1,0 +1,1 @@
+"""Tests of the vault: encryption, keys, purposes, the audit chain."""
