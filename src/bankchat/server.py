@@ -41,16 +41,22 @@ async def open_platform(
     bus = InProcessBus()
     async with httpx.AsyncClient(timeout=BANK_TIMEOUT) as http:
         try:
-            yield Platform(
+            platform = Platform(
                 settings=settings,
                 engine=engine,
                 sessions=sessions,
-                vault=Vault.from_settings(sessions, settings),
+                vault=Vault.from_settings(
+                    # The vault judges expiry by the platform's clock, whatever it is now.
+                    sessions,
+                    settings,
+                    clock=lambda: platform.clock(),
+                ),
                 banks=BankRegistry(banks),
                 http=http,
                 bus=bus,
                 clock=clock,
             )
+            yield platform
         finally:
             await bus.close()
             if own_engine:

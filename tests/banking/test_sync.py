@@ -64,7 +64,9 @@ async def test_new_transaction_at_the_bank_is_added(
     report = await sync_connection(platform, connection_id, psu_ip="192.0.2.1")
     assert (report.added, report.modified, report.removed) == (1, 0, 0)
     newest = await _transactions(person)
-    assert any(t["remittance"] == "Rechnung 4711" for t in newest), [(t["remittance"], t["counterpartyName"], t["amount"]) for t in newest]
+    [added] = [t for t in newest if t["remittance"] == "Rechnung 4711"]
+    assert added["amount"] == {"amount": "-19.99", "currency": "EUR"}
+    assert added["counterpartyName"] == "Buchladen am Markt"
 
 
 async def test_pending_entry_booked_later_is_updated_in_place_and_keeps_its_note(

@@ -339,7 +339,7 @@ async def end_connection(
         session,
         person_id=connection.person_id,
         account_ids=[a.id for a in connection.accounts],
-        reason=f"{status.value} ({revoked_by.value})",
+        reason=revoked_by.value,
         actor=actor,
     )
     connection.accounts.clear()

@@ -37,7 +37,7 @@ _SCOPES: dict[str, dict[Language, str]] = {
 _TEXTS: dict[str, dict[Language, str]] = {
     "read": {
         "en": "{actor} read {resource} at {banks} {purpose}.",
-        "de": "{actor} hat {resource} bei {banks} gelesen, {purpose}.",
+        "de": "{actor} {hat} {resource} bei {banks} gelesen, {purpose}.",
     },
     "read_denied": {
         "en": "{actor} asked for {resource} {purpose}; this was refused ({reason}).",
@@ -60,14 +60,30 @@ _TEXTS: dict[str, dict[Language, str]] = {
     },
     "export": {
         "en": "{actor} downloaded all your data.",
-        "de": "{actor} hat alle deine Daten heruntergeladen.",
+        "de": "{actor} {hat} alle deine Daten heruntergeladen.",
     },
     "erase": {"en": "All your data was erased.", "de": "Alle deine Daten wurden gelöscht."},
     "annotate": {
         "en": "{actor} changed a note on a transaction.",
-        "de": "{actor} hat eine Notiz zu einem Umsatz geändert.",
+        "de": "{actor} {hat} eine Notiz zu einem Umsatz geändert.",
     },
     "other": {"en": "{actor}: {action}.", "de": "{actor}: {action}."},
+}
+_REASONS: dict[str, dict[Language, str]] = {
+    # Why the vault refused a read.
+    "no grant": {"en": "nothing shared for it", "de": "dafür ist nichts freigegeben"},
+    "revoked": {"en": "the connection has ended", "de": "die Verbindung ist beendet"},
+    "expired": {"en": "the consent has expired", "de": "die Einwilligung ist abgelaufen"},
+    "scope not granted": {"en": "not shared", "de": "nicht freigegeben"},
+    "purpose not granted": {
+        "en": "not allowed for this purpose",
+        "de": "für diesen Zweck nicht erlaubt",
+    },
+    "no grant allows this read": {"en": "not shared", "de": "nicht freigegeben"},
+    # Why a connection ended.
+    "person": {"en": "you ended it", "de": "du hast sie beendet"},
+    "bank": {"en": "your bank ended it", "de": "deine Bank hat sie beendet"},
+    "expiry": {"en": "it expired", "de": "sie ist abgelaufen"},
 }
 _ACTORS: dict[str, dict[Language, str]] = {
     "person": {"en": "You", "de": "Du"},
@@ -110,7 +126,9 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
         "purpose": purpose,
         "banks": _join(banks, language) or "?",
         "bank": _join(banks, language) or "?",
-        "reason": str(what.get("reason", "")),
+        "reason": _REASONS.get(str(what.get("reason")), {}).get(
+            language, str(what.get("reason", ""))
+        ),
         "scopes": _join(scopes, language),
         "until": format_date(_parse_date(until), format="long", locale=language) if until else "?",
         "added": what.get("added", 0),

@@ -58,9 +58,7 @@ def upgrade() -> None:
         sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("synced_through", sa.Date(), nullable=True),
         sa.Column("last_synced_at", sa.DateTime(timezone=True), nullable=True),
-        sa.UniqueConstraint(
-            "connection_id", "external_id", name="uq_bank_accounts_connection_id"
-        ),
+        sa.UniqueConstraint("connection_id", "external_id", name="uq_bank_accounts_connection_id"),
     )
     op.create_index("ix_bank_accounts_person_id", "bank_accounts", ["person_id"])
     op.create_index("ix_bank_accounts_bank_external", "bank_accounts", ["bank_id", "external_id"])
@@ -86,9 +84,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(40), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_bank_webhook_events_received_at", "bank_webhook_events", ["received_at"]
-    )
+    op.create_index("ix_bank_webhook_events_received_at", "bank_webhook_events", ["received_at"])
 
 
 def downgrade() -> None:
