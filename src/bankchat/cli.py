@@ -330,3 +330,28 @@ def audit_verify() -> None:
         return 1
 
     raise typer.Exit(asyncio.run(_run()))
+
+
+vault_app = typer.Typer(help="The vault's keys.", no_args_is_help=True)
+app.add_typer(vault_app, name="vault")
+
+
+@vault_app.command("rotate-master-key")
+def vault_rotate_master_key() -> None:
+    """Re-wrap every person's data key under a new master key.
+
+    Key file (default): a new key is created and replaces the old one. BANKCHAT_MASTER_KEY:
+    set the new key there and the old one in BANKCHAT_MASTER_KEY_PREVIOUS first.
+    """
+    from bankchat.server import open_platform
+
+    settings = get_settings()
+
+    async def _run() -> int:
+        async with open_platform(settings, []) as platform:
+            return await platform.vault.rotate_configured_master_key(settings)
+
+    count = asyncio.run(_run())
+    console.print(f"re-wrapped {count} data keys under the current master key")
+    if settings.master_key_previous is not None:
+        console.print("BANKCHAT_MASTER_KEY_PREVIOUS is no longer needed; remove it.")

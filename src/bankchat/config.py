@@ -69,6 +69,13 @@ class Settings(BaseSettings):
             "bytes; unset means one is created in the data directory (master.key, mode 0600)."
         ),
     )
+    master_key_previous: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Older master keys (comma-separated), still accepted for unwrapping until "
+            "`bankchat vault rotate-master-key` has moved every data key to the current one."
+        ),
+    )
     spec_dir: Path | None = Field(
         default=None,
         description="Directory holding nextgenpsd2/psd2-api_v1.3.11.yaml (conformance tests).",

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from bankchat.config import Settings
 
 MASTER_KEY_BYTES = 32
 MASTER_KEY_FILE = "master.key"
+# The key a rotation moves to, written before any data key is re-wrapped under it.
+NEXT_KEY_FILE = "master.key.next"
 
 
 def master_key_id(secret: bytes) -> str:
@@ -80,6 +83,10 @@ def _read_or_create_key_file(path: Path) -> MasterKey:
         return parse_master_key(path.read_text())
     except FileNotFoundError:
         pass
+    return _create_key_file(path)
+
+
+def _create_key_file(path: Path) -> MasterKey:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = new_master_key()
     # O_EXCL: a process that starts at the same moment must not overwrite the key another
@@ -100,12 +107,77 @@ def load_master_key(settings: Settings) -> MasterKey:
     return _read_or_create_key_file(settings.data_dir / MASTER_KEY_FILE)
 
 
+def _data_dir_keys(settings: Settings) -> list[MasterKey]:
+    """The key files of the data directory: the key, and a rotation's next key if any."""
+    found = []
+    for name in (MASTER_KEY_FILE, NEXT_KEY_FILE):
+        path = settings.data_dir / name
+        if path.exists():
+            found.append(parse_master_key(path.read_text()))
+    return found
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The current master key and the older ones still accepted for unwrapping.
+
+    With ``BANKCHAT_MASTER_KEY`` the older keys are ``BANKCHAT_MASTER_KEY_PREVIOUS``. With
+    the key file, a rotation's next key counts too, and the files are read again when a
+    data key names a master key this process does not hold: another process may have
+    rotated meanwhile.
+    """
+    if settings.master_key is not None:
+        older = tuple(
+            parse_master_key(text)
+            for text in (
+                settings.master_key_previous.get_secret_value().split(",")
+                if settings.master_key_previous
+                else []
+            )
+            if text.strip()
+        )
+        return Keyring(load_master_key(settings), older)
+    current = load_master_key(settings)
+    return Keyring(
+        current, tuple(_data_dir_keys(settings)), reload=lambda: _data_dir_keys(settings)
+    )
+
+
+def begin_rotation(settings: Settings) -> MasterKey:
+    """The key to move every data key to, on disk before anything is wrapped under it.
+
+    With ``BANKCHAT_MASTER_KEY`` that is the configured key itself: the operator sets the
+    new key there and the old one in ``BANKCHAT_MASTER_KEY_PREVIOUS``, restarts, and then
+    rotates. With the key file a new key is written next to it (mode 0600) and replaces
+    it in ``finish_rotation``; a rotation cut short resumes with the key it wrote.
+    """
+    if settings.master_key is not None:
+        return load_master_key(settings)
+    path = settings.data_dir / NEXT_KEY_FILE
+    if path.exists():
+        return parse_master_key(path.read_text())
+    return _create_key_file(path)
+
+
+def finish_rotation(settings: Settings) -> None:
+    """Make the rotated-to key the data directory's key file."""
+    pending = settings.data_dir / NEXT_KEY_FILE
+    if settings.master_key is None and pending.exists():
+        os.replace(pending, settings.data_dir / MASTER_KEY_FILE)
+
+
 class Keyring:
     """The master key new wraps use, plus older ones still accepted for unwrapping."""
 
-    def __init__(self, current: MasterKey, older: tuple[MasterKey, ...] = ()) -> None:
+    def __init__(
+        self,
+        current: MasterKey,
+        older: tuple[MasterKey, ...] = (),
+        *,
+        reload: Callable[[], list[MasterKey]] | None = None,
+    ) -> None:
         self._current = current
         self._keys = {key.key_id: key for key in (*older, current)}
+        self._reload = reload
 
     @property
     def current(self) -> MasterKey:
@@ -113,6 +185,9 @@ class Keyring:
 
     def get(self, key_id: str) -> MasterKey:
         """The master key named ``key_id``; ``UnknownMasterKeyError`` if not held."""
+        if key_id not in self._keys and self._reload is not None:
+            for key in self._reload():
+                self._keys.setdefault(key.key_id, key)
         try:
             return self._keys[key_id]
         except KeyError:

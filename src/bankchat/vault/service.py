@@ -36,7 +36,9 @@ from bankchat.vault.keys import (
     Keyring,
     MasterKey,
     UnknownMasterKeyError,
-    load_master_key,
+    begin_rotation,
+    finish_rotation,
+    load_keyring,
     new_master_key,
     parse_master_key,
 )
@@ -337,7 +339,7 @@ class Vault:
         clock: Callable[[], datetime] = _utc_now,
     ) -> Vault:
         """A vault using the configured master key (or the data directory's key file)."""
-        return cls(sessions, Keyring(load_master_key(settings)), clock=clock)
+        return cls(sessions, load_keyring(settings), clock=clock)
 
     @property
     def keyring(self) -> Keyring:
@@ -397,6 +399,18 @@ class Vault:
     async def ensure_person_key(self, session: AsyncSession, person_id: str) -> None:
         """Give the person a data key unless they have one."""
         await self._cipher(session, person_id, create=True)
+
+    async def rotate_configured_master_key(self, settings: Settings) -> int:
+        """Move every data key to the new master key (see ``keys.begin_rotation``).
+
+        The new key is on disk before the first re-wrap and the old one is replaced only
+        after the commit, so a rotation cut short at any point loses nothing and resumes.
+        Returns the number of data keys re-wrapped.
+        """
+        new = begin_rotation(settings)
+        count = await self.rotate_master_key(new)
+        finish_rotation(settings)
+        return count
 
     async def rotate_master_key(self, new: MasterKey) -> int:
         """Re-wrap every data key under ``new`` in one transaction; the number re-wrapped.
