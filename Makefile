@@ -41,6 +41,7 @@ format: $(DEV)
 
 bench: $(DEV)
 	$(BIN)/python -m bench.sandbox
+	$(BIN)/python -m bench.vault_sync
 
 clean:
 	rm -rf $(VENV) .bankchat .pytest_cache .mypy_cache .ruff_cache
