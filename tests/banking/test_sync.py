@@ -3,9 +3,11 @@ within the consent's budget, and stopped when the bank ends the consent."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi import FastAPI
 
 from bankchat.banking import service
@@ -191,3 +193,15 @@ async def test_expiry_warning_is_published_once_seven_days_ahead(
     await platform.bus.drain()
     assert [e["connectionId"] for e in events] == [connection_id]
     assert events[0]["daysLeft"] == 7
+
+
+async def test_concurrent_unattended_syncs_never_exceed_the_budget(
+    platform_app: FastAPI, platform: Platform, world: World
+) -> None:
+    if platform.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's case; SQLite serialises them")
+    _person, connection_id = await _linked(platform_app)
+    [consent] = [c for c in world.consents.values() if c.status is ConsentStatus.VALID]
+    reports = await asyncio.gather(*(sync_connection(platform, connection_id) for _ in range(4)))
+    assert sorted(r.accounts[0].deferred for r in reports) == [False, False, True, True]
+    assert max(consent.uses.values()) == 4
