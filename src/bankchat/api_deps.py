@@ -1,6 +1,10 @@
 """FastAPI dependencies shared by every domain's routes: the platform and a database
 session whose transaction commits when the route returns and rolls back when it raises,
-so a refused request changes nothing."""
+so a refused request changes nothing.
+
+The session's scope is the route function, not the request: the commit happens before
+the response is sent, so what a client is told has happened has happened (a revoked
+connection is revoked when the 200 arrives), and background tasks see it."""
 
 from __future__ import annotations
 
@@ -27,4 +31,4 @@ async def get_session(platform: PlatformDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -14,7 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -98,6 +99,18 @@ async def transaction(
     """A session inside a transaction that commits on success and rolls back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def lock_row(session: AsyncSession, model: type[Base], key: str) -> None:
+    """Take the write lock on one row before reading it, on both backends.
+
+    ``SELECT ... FOR UPDATE`` does nothing on SQLite, whose driver only begins a
+    transaction at the first write, so two transactions could read the same row and both
+    act on it. A no-op UPDATE is the first write everywhere: PostgreSQL locks the row,
+    SQLite takes its database write lock, and reads after it see the latest commit.
+    """
+    [primary] = sa_inspect(model).primary_key
+    await session.execute(update(model).where(primary == key).values({primary.name: primary}))
 
 
 def alembic_config() -> Config:

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from bankchat.banking import service
 from bankchat.banking.models import Connection, LinkAttempt
-from bankchat.db import transaction
 from bankchat.platform import Platform
 from bankchat.sandbox.model import ConsentStatus
 from bankchat.sandbox.world import World
@@ -109,8 +108,7 @@ async def test_abandoned_link_is_forgotten_here_and_at_the_bank(
     [consent] = [c for c in world.consents.values() if c.bank_id == "nordbank"]
     real_clock = platform.clock
     platform.clock = lambda: real_clock() + service.LINK_TTL + timedelta(minutes=1)
-    async with transaction(platform.sessions) as session:
-        assert await service.purge_abandoned_links(platform, session) == 1
+    assert await service.purge_abandoned_links(platform) == 1
     assert await _count(platform, LinkAttempt) == 0
     assert consent.status is ConsentStatus.TERMINATED_BY_TPP
 
@@ -169,3 +167,33 @@ async def test_balances_only_link_denies_transaction_reads(platform_app: FastAPI
     assert response.json()["code"] == "ACCESS_DENIED"
     log = (await person.api.get("/api/v1/privacy/access-log")).json()["entries"]
     assert log[0]["action"] == "read_denied"
+
+
+async def test_consent_ended_at_the_bank_before_coming_back_fails_cleanly(
+    platform_app: FastAPI, platform: Platform, world: World
+) -> None:
+    person = await sign_up(platform_app)
+    sca_url = await start_link(person, "nordbank")
+    location = await at_bank(sca_url, "nordbank1", "pass-nordbank-1", "approve")
+    [consent] = world.consents.values()
+    consent.status = ConsentStatus.REVOKED_BY_PSU
+    back = await come_back(person, location)
+    assert back.status_code == 303
+    target = httpx.URL(back.headers["location"])
+    assert (target.params["link"], target.params["reason"]) == ("failed", "CONSENT_NOT_VALID")
+    assert await _count(platform, Connection) == 0
+    assert await _count(platform, LinkAttempt) == 0
+    assert (await come_back(person, location)).status_code == 404
+
+
+async def test_transactions_only_link_lists_accounts_without_balances(
+    platform_app: FastAPI,
+) -> None:
+    person = await sign_up(platform_app)
+    await link(person, "nordbank", scopes=("transactions",))
+    response = await person.api.get("/api/v1/accounts")
+    assert response.status_code == 200, response.text
+    assert response.json()
+    assert all(a["balances"] == [] for a in response.json())
+    log = (await person.api.get("/api/v1/privacy/access-log")).json()["entries"]
+    assert "read_denied" not in {e["action"] for e in log}

@@ -7,11 +7,10 @@ import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from fastapi import FastAPI
 
 from bankchat.banking import service
-from bankchat.banking.sync import sync_connection
+from bankchat.banking.sync import refresh_consent_statuses, sync_connection
 from bankchat.db import transaction
 from bankchat.platform import Platform
 from bankchat.sandbox.model import BookingStatus, Category, ConsentStatus, Transaction
@@ -198,10 +197,31 @@ async def test_expiry_warning_is_published_once_seven_days_ahead(
 async def test_concurrent_unattended_syncs_never_exceed_the_budget(
     platform_app: FastAPI, platform: Platform, world: World
 ) -> None:
-    if platform.engine.dialect.name != "postgresql":
-        pytest.skip("concurrent writers are PostgreSQL's case; SQLite serialises them")
     _person, connection_id = await _linked(platform_app)
     [consent] = [c for c in world.consents.values() if c.status is ConsentStatus.VALID]
     reports = await asyncio.gather(*(sync_connection(platform, connection_id) for _ in range(4)))
     assert sorted(r.accounts[0].deferred for r in reports) == [False, False, True, True]
     assert max(consent.uses.values()) == 4
+
+
+async def test_consent_revoked_at_the_bank_ends_the_connection_without_a_sync(
+    platform_app: FastAPI, platform: Platform, world: World
+) -> None:
+    person, connection_id = await _linked(platform_app)
+    [consent] = [c for c in world.consents.values() if c.status is ConsentStatus.VALID]
+    consent.status = ConsentStatus.REVOKED_BY_PSU
+    uses_before = dict(consent.uses)
+    assert await refresh_consent_statuses(platform) == 1
+    connection = (await person.api.get(f"/api/v1/connections/{connection_id}")).json()
+    assert connection["status"] == "revokedByPsu"
+    assert consent.uses == uses_before  # asking for the status spent nothing
+
+
+async def test_scheduled_sync_skips_a_connection_synced_just_now(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    _person, connection_id = await _linked(platform_app)
+    report = await sync_connection(
+        platform, connection_id, unless_synced_within=timedelta(hours=12)
+    )
+    assert report.accounts == []

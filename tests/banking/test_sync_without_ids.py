@@ -49,7 +49,7 @@ def _entry(amount: str, day: str | None, **fields: Any) -> dict[str, Any]:
     return entry
 
 
-def _bank(report: dict[str, list[dict[str, Any]]]) -> Psd2Client:
+def _bank(report: dict[str, list[dict[str, Any]]]) -> tuple[Psd2Client, httpx.AsyncClient]:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             200,
@@ -58,13 +58,15 @@ def _bank(report: dict[str, list[dict[str, Any]]]) -> Psd2Client:
         )
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    return Psd2Client(http, "https://bank.example/psd2")
+    return Psd2Client(http, "https://bank.example/psd2"), http
 
 
 async def _sync(vault: Vault, sessions: Any, report: dict[str, list[dict[str, Any]]]) -> Any:
-    records = await _bank(report).transactions(
-        "consent-1", WIRE_ACCOUNT, date_from=date(2026, 10, 1), psu_ip="192.0.2.1"
-    )
+    client, http = _bank(report)
+    async with http:
+        records = await client.transactions(
+            "consent-1", WIRE_ACCOUNT, date_from=date(2026, 10, 1), psu_ip="192.0.2.1"
+        )
     async with db.transaction(sessions) as session:
         return await vault.apply_transactions(
             session,

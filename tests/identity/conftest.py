@@ -12,14 +12,18 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat import db
+from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.config import Settings
 from bankchat.errors import install_problem_handlers
 from bankchat.identity.api import router
 from bankchat.identity.deps import CurrentPerson
+from bankchat.identity.models import Person
 from bankchat.identity.passwords import hasher
+from bankchat.identity.service import update_profile
 
 PASSWORD = "Tintenfisch auf Reisen 17"
 
@@ -64,7 +68,9 @@ def identity_app(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> FastAPI:
     """The identity routes on their own; ``POST /api/v1/test/whoami`` stands for any
-    state-changing route of another domain."""
+    state-changing route of another domain, and ``GET /api/v1/test/write-elsewhere`` for
+    one that, like the privacy export, reads through the request's session and then
+    writes in a transaction of its own (as the vault does)."""
     app = FastAPI()
     app.state.platform = SimpleNamespace(settings=settings, sessions=sessions, clock=clock)
     install_problem_handlers(app)
@@ -73,6 +79,15 @@ def identity_app(
     @app.post("/api/v1/test/whoami")
     async def whoami(signed_in: CurrentPerson) -> dict[str, str]:
         return {"personId": signed_in.person.id}
+
+    @app.get("/api/v1/test/write-elsewhere")
+    async def write_elsewhere(
+        signed_in: CurrentPerson, session: SessionDep, platform: PlatformDep
+    ) -> dict[str, str]:
+        await session.execute(select(func.count()).select_from(Person))
+        async with db.transaction(platform.sessions) as own:
+            person = await update_profile(own, signed_in.person.id, language="en")
+        return {"language": person.language}
 
     return app
 

@@ -3,6 +3,7 @@ limit, problem details, and validation at the edge."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.config import Settings
-from bankchat.identity.models import Person
+from bankchat.identity.models import Person, SessionRecord
 from bankchat.identity.schemas import SignUpRequest, is_plausible_email
 from bankchat.identity.service import MAX_FAILURES_PER_EMAIL, normalise_email
 from tests.identity.conftest import PASSWORD, Clock, client_for, log_in, sign_up
@@ -224,6 +225,16 @@ async def test_sixth_try_after_five_failures_is_rate_limited(
     assert response.json()["retry_after"] == 900
 
 
+async def test_parallel_wrong_passwords_reach_the_password_check_at_most_limit_times(
+    http: httpx.AsyncClient,
+) -> None:
+    await sign_up(http)
+    responses = await asyncio.gather(*(log_in(http, password="wrong wrong 1") for _ in range(20)))
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(401) <= MAX_FAILURES_PER_EMAIL
+    assert statuses.count(429) == len(statuses) - statuses.count(401)
+
+
 async def test_rate_limit_holds_for_a_new_client(
     identity_app: FastAPI, http: httpx.AsyncClient
 ) -> None:
@@ -352,6 +363,32 @@ async def test_expired_session_answers_401(
     await sign_up(http)
     clock.advance(timedelta(days=settings.session_days))
     assert_problem(await http.get("/api/v1/me"), 401, "NOT_AUTHENTICATED")
+
+
+async def test_route_writing_in_its_own_transaction_after_an_idle_minute_succeeds(
+    http: httpx.AsyncClient, clock: Clock, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_up(http)
+    clock.advance(timedelta(minutes=2))
+    response = await http.get("/api/v1/test/write-elsewhere")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"language": "en"}
+    async with sessions() as session:
+        [record] = (await session.execute(select(SessionRecord))).scalars()
+    assert record.last_seen_at == clock()
+
+
+async def test_expired_session_is_forgotten_when_presented(
+    http: httpx.AsyncClient,
+    clock: Clock,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await sign_up(http)
+    clock.advance(timedelta(days=settings.session_days))
+    await http.get("/api/v1/me")
+    async with sessions() as session:
+        assert (await session.execute(select(SessionRecord))).scalars().all() == []
 
 
 async def test_made_up_session_cookie_answers_401(identity_app: FastAPI) -> None:

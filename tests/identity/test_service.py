@@ -3,6 +3,7 @@ sessions, profile changes and erasure."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -200,9 +201,24 @@ async def test_sixth_attempt_within_the_window_is_rate_limited_even_with_the_rig
         clock.advance(timedelta(minutes=1))
     with pytest.raises(LoginRateLimited) as limited:
         await attempt(sessions, clock, light_hasher, password=PASSWORD)
-    # The first failure was 5 minutes ago; it leaves the 15-minute window in 10.
-    assert limited.value.extra == {"retry_after": 600}
+    # The refused attempt counts too, so the next one is allowed once only four of the
+    # failures before it remain: when the second (4 minutes ago) leaves the window.
+    assert limited.value.extra == {"retry_after": 660}
     assert limited.value.status == 429
+
+
+async def test_log_in_is_allowed_again_when_retry_after_has_passed(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    person = await new_person(sessions, clock, light_hasher)
+    for _ in range(service.MAX_FAILURES_PER_EMAIL):
+        await fail(sessions, clock, light_hasher)
+        clock.advance(timedelta(minutes=1))
+    with pytest.raises(LoginRateLimited) as limited:
+        await attempt(sessions, clock, light_hasher, password=PASSWORD)
+    clock.advance(timedelta(seconds=limited.value.extra["retry_after"]))
+    signed_in, _ = await attempt(sessions, clock, light_hasher, password=PASSWORD)
+    assert signed_in.id == person.id
 
 
 async def test_rate_limit_answers_the_same_for_an_unknown_email(
@@ -215,7 +231,7 @@ async def test_rate_limit_answers_the_same_for_an_unknown_email(
     assert limited.value.extra == {"retry_after": 900}
 
 
-async def test_rate_limited_attempts_are_not_recorded(
+async def test_rate_limited_attempts_are_recorded_as_failures(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     for _ in range(service.MAX_FAILURES_PER_EMAIL):
@@ -223,7 +239,45 @@ async def test_rate_limited_attempts_are_not_recorded(
     for _ in range(3):
         with pytest.raises(LoginRateLimited):
             await attempt(sessions, clock, light_hasher)
-    assert await count(sessions, LoginAttempt) == service.MAX_FAILURES_PER_EMAIL
+    failures = LoginAttempt.succeeded.is_(False)
+    assert await count(sessions, LoginAttempt, failures) == service.MAX_FAILURES_PER_EMAIL + 3
+
+
+async def test_hammering_while_locked_out_keeps_one_locked_out(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    await new_person(sessions, clock, light_hasher)
+    for _ in range(service.MAX_FAILURES_PER_EMAIL):
+        await fail(sessions, clock, light_hasher)
+    for _ in range(service.MAX_FAILURES_PER_EMAIL):
+        clock.advance(timedelta(minutes=5))
+        with pytest.raises(LoginRateLimited):
+            await attempt(sessions, clock, light_hasher)
+    # The first failures left the window long ago; the refused attempts since keep it full.
+    with pytest.raises(LoginRateLimited):
+        await attempt(sessions, clock, light_hasher, password=PASSWORD)
+
+
+async def test_parallel_wrong_passwords_reach_the_password_check_at_most_limit_times(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    await new_person(sessions, clock, light_hasher)
+    outcomes = await asyncio.gather(
+        *(attempt(sessions, clock, light_hasher) for _ in range(20)), return_exceptions=True
+    )
+    wrong = sum(isinstance(outcome, InvalidCredentials) for outcome in outcomes)
+    limited = sum(isinstance(outcome, LoginRateLimited) for outcome in outcomes)
+    assert wrong <= service.MAX_FAILURES_PER_EMAIL
+    assert limited == len(outcomes) - wrong
+
+
+async def test_a_successful_log_in_is_recorded_as_a_success_only(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    await new_person(sessions, clock, light_hasher)
+    await attempt(sessions, clock, light_hasher, password=PASSWORD)
+    assert await count(sessions, LoginAttempt) == 1
+    assert await count(sessions, LoginAttempt, LoginAttempt.succeeded.is_(True)) == 1
 
 
 async def test_log_in_works_again_once_failures_leave_the_window(
@@ -313,8 +367,7 @@ async def test_authenticate_names_the_person_and_csrf_token(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     person, new = await signed_in(sessions, clock, light_hasher)
-    async with transaction(sessions) as session:
-        found = await service.authenticate(session, new.token, now=clock())
+    found = await service.authenticate(sessions, new.token, now=clock())
     assert found is not None
     assert found.person.id == person.id
     assert found.csrf_token == new.csrf_token
@@ -325,8 +378,7 @@ async def test_authenticate_refuses_an_unknown_token(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     await signed_in(sessions, clock, light_hasher)
-    async with transaction(sessions) as session:
-        assert await service.authenticate(session, "made-up", now=clock()) is None
+    assert await service.authenticate(sessions, "made-up", now=clock()) is None
 
 
 async def test_expired_session_is_refused_and_deleted(
@@ -334,8 +386,7 @@ async def test_expired_session_is_refused_and_deleted(
 ) -> None:
     _, new = await signed_in(sessions, clock, light_hasher)
     clock.advance(service.DEFAULT_SESSION_LIFETIME)
-    async with transaction(sessions) as session:
-        assert await service.authenticate(session, new.token, now=clock()) is None
+    assert await service.authenticate(sessions, new.token, now=clock()) is None
     assert await count(sessions, SessionRecord) == 0
 
 
@@ -346,8 +397,7 @@ async def test_last_seen_is_touched_at_most_once_a_minute(
     started = clock()
 
     async def last_seen() -> object:
-        async with transaction(sessions) as session:
-            await service.authenticate(session, new.token, now=clock())
+        await service.authenticate(sessions, new.token, now=clock())
         async with sessions() as session:
             record = await session.get(SessionRecord, token_digest(new.token))
             assert record is not None
@@ -366,9 +416,8 @@ async def test_log_out_ends_only_that_session(
     _, second = await attempt(sessions, clock, light_hasher, password=PASSWORD)
     async with transaction(sessions) as session:
         await service.log_out(session, first.token)
-    async with transaction(sessions) as session:
-        assert await service.authenticate(session, first.token, now=clock()) is None
-        assert await service.authenticate(session, second.token, now=clock()) is not None
+    assert await service.authenticate(sessions, first.token, now=clock()) is None
+    assert await service.authenticate(sessions, second.token, now=clock()) is not None
 
 
 async def test_log_out_everywhere_ends_every_session_of_the_person(

@@ -5,6 +5,7 @@ Thin: each route checks the caller and calls a service."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
@@ -19,6 +20,7 @@ from bankchat.banking.schemas import (
     BalanceOut,
     BankOut,
     ConnectionOut,
+    Id,
     LinkRequest,
     LinkStartedOut,
     MoneyOut,
@@ -64,6 +66,10 @@ def connection_out(platform: Platform, connection: Connection) -> ConnectionOut:
         days_left=days_left if valid else 0,
         expiring_soon=valid and days_left <= service.EXPIRY_WARNING.days,
         frequency_per_day=connection.frequency_per_day,
+        uses_today={
+            a.id: service.uses_today(connection, today).get(a.external_id, 0)
+            for a in connection.accounts
+        },
         authorised_at=connection.authorised_at,
         revoked_at=connection.revoked_at,
         revoked_by=connection.revoked_by,
@@ -91,8 +97,10 @@ def sync_out(report: sync.SyncReport) -> SyncOut:
     )
 
 
-def money(amount: object, currency: str) -> MoneyOut:
-    return MoneyOut(amount=f"{amount:.2f}", currency=currency)
+def money(amount: Decimal, currency: str) -> MoneyOut:
+    """The amount exactly as the bank stated it (not rounded: not every currency has
+    two decimals)."""
+    return MoneyOut(amount=format(amount, "f"), currency=currency)
 
 
 def balance_out(balance: Balance) -> BalanceOut:
@@ -185,10 +193,9 @@ async def link_callback(
         denied=outcome == "denied",
         psu_ip=client_ip(request),
     )
-    # Commit before the first sync starts: it runs after the response, in transactions of
-    # its own, and must see the connection (and embedded SQLite must not wait on us).
-    await session.commit()
     target = f"/?link={result.outcome}"
+    if result.reason:
+        target += f"&reason={result.reason}"
     if result.connection_id:
         target += f"&connection={result.connection_id}"
         # The person has just been at their bank, so the first sync counts as theirs.
@@ -210,7 +217,7 @@ async def list_connections(
 
 @router.get("/connections/{connection_id}", response_model=ConnectionOut, responses=_PROBLEMS)
 async def get_connection(
-    connection_id: str, me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    connection_id: Id, me: CurrentPerson, platform: PlatformDep, session: SessionDep
 ) -> ConnectionOut:
     return connection_out(
         platform, await service.get_connection(session, me.person.id, connection_id)
@@ -219,18 +226,25 @@ async def get_connection(
 
 @router.delete("/connections/{connection_id}", response_model=ConnectionOut, responses=_PROBLEMS)
 async def revoke_connection(
-    connection_id: str, me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    connection_id: Id,
+    me: CurrentPerson,
+    platform: PlatformDep,
+    session: SessionDep,
+    background: BackgroundTasks,
 ) -> ConnectionOut:
     """End a connection now: reads stop, the bank's consent is deleted, its ids purged."""
     connection = await service.revoke_connection(
         platform, session, person_id=me.person.id, connection_id=connection_id
     )
+    # After the commit (which precedes the response): the bank is told once we have ended
+    # the connection ourselves, and no lock of ours waits on the bank's answer.
+    background.add_task(service.delete_at_bank, platform, connection_id)
     return connection_out(platform, connection)
 
 
 @router.post("/connections/{connection_id}/sync", response_model=SyncOut, responses=_PROBLEMS)
 async def sync_now(
-    connection_id: str,
+    connection_id: Id,
     request: Request,
     me: CurrentPerson,
     platform: PlatformDep,
@@ -246,21 +260,29 @@ async def sync_now(
 
 
 @router.get("/accounts", response_model=list[AccountOut], responses=_PROBLEMS)
-async def list_accounts(me: CurrentPerson, platform: PlatformDep) -> list[AccountOut]:
+async def list_accounts(
+    me: CurrentPerson, platform: PlatformDep, session: SessionDep
+) -> list[AccountOut]:
     """The caller's linked accounts with their latest balances (an audited read)."""
     actor = service.person_actor(me.person.id)
     accounts = await platform.vault.read_accounts(
         person_id=me.person.id, actor=actor, purpose=Purpose.USER_REQUEST
     )
-    readable = [a.account_id for a in accounts]
+    readable = {a.account_id for a in accounts}
+    # Balances only of the accounts shared with balances; asking for more is a refusal.
+    with_balances = [
+        a.id
+        for a in await service.linked_accounts(session, me.person.id)
+        if "balances" in a.scopes and a.id in readable
+    ]
     balances = (
         await platform.vault.read_balances(
             person_id=me.person.id,
             actor=actor,
             purpose=Purpose.USER_REQUEST,
-            account_ids=readable,
+            account_ids=with_balances,
         )
-        if readable
+        if with_balances
         else {}
     )
     return [
@@ -284,7 +306,7 @@ async def list_accounts(me: CurrentPerson, platform: PlatformDep) -> list[Accoun
 async def list_transactions(
     me: CurrentPerson,
     platform: PlatformDep,
-    account_id: Annotated[list[str] | None, Query(alias="accountId", max_length=50)] = None,
+    account_id: Annotated[list[Id] | None, Query(alias="accountId", max_length=50)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -304,7 +326,7 @@ async def list_transactions(
 
 @router.patch("/transactions/{transaction_id}", status_code=204, responses=_PROBLEMS)
 async def annotate_transaction(
-    transaction_id: str,
+    transaction_id: Id,
     body: NoteRequest,
     me: CurrentPerson,
     platform: PlatformDep,

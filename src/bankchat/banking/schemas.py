@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from bankchat.vault.purposes import Purpose
+
+# The platform's ids are UUIDs. A path or query value that cannot be one (NUL, which
+# PostgreSQL cannot even compare, or a megabyte) is refused before it reaches a query.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Wire(BaseModel):
@@ -52,6 +56,9 @@ class ConnectionOut(Wire):
     days_left: int
     expiring_soon: bool
     frequency_per_day: int
+    uses_today: dict[str, int] = Field(
+        description="Reads at the bank without the person spent today, by account id."
+    )
     authorised_at: datetime
     revoked_at: datetime | None
     revoked_by: str | None

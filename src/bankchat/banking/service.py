@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bankchat.banking.models import (
@@ -31,6 +31,7 @@ from bankchat.banking.models import (
 from bankchat.banking.psd2_client import Psd2Account, Psd2Client
 from bankchat.banking.psd2_errors import BankUnavailable, Psd2Error
 from bankchat.banking.registry import BankEntry
+from bankchat.db import lock_row, transaction
 from bankchat.errors import Conflict, DomainError, NotFound, UpstreamUnavailable
 from bankchat.platform import Platform
 from bankchat.vault.purposes import Purpose
@@ -49,11 +50,6 @@ SYSTEM_ACTOR = "system:banking"
 ERASED_PERSON = "erased"
 
 
-class LinkFailed(DomainError):
-    status = 409
-    code = "LINK_FAILED"
-
-
 class ConnectionInactive(Conflict):
     code = "CONNECTION_INACTIVE"
 
@@ -68,6 +64,7 @@ class LinkStarted:
 class LinkOutcome:
     outcome: Literal["linked", "denied", "failed"]
     connection_id: str | None
+    reason: str | None = None
 
 
 def person_actor(person_id: str) -> str:
@@ -82,9 +79,13 @@ def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
+def _unavailable(exc: Psd2Error) -> bool:
+    return isinstance(exc, BankUnavailable)
+
+
 def _bank_failure(exc: Psd2Error, bank: BankEntry) -> DomainError:
     """What the person hears when a bank call fails; never the bank's raw text."""
-    if isinstance(exc, BankUnavailable):
+    if _unavailable(exc):
         return UpstreamUnavailable(f"{bank.name} is not reachable right now; try again later.")
     return UpstreamUnavailable(
         f"{bank.name} refused the request ({exc.code}).", code="BANK_REFUSED"
@@ -157,38 +158,48 @@ async def complete_link(
 ) -> LinkOutcome:
     """The person is back from the bank: keep the consent if the bank says it is valid.
 
-    The attempt is consumed whatever happens, and a consent that did not become valid is
-    deleted at the bank, so nothing of a denied or abandoned flow remains on either side.
+    The attempt is claimed (deleted) in a transaction of its own before anything else, so
+    a second callback with the same state finds nothing, and it stays consumed whatever
+    happens next. A consent that did not become valid is deleted at the bank: nothing of a
+    denied, failed or abandoned flow remains on either side. The bank is called while no
+    write of ours is pending, so no database lock waits on the bank.
     """
-    attempt = await session.get(LinkAttempt, _digest(state), with_for_update=True)
-    if attempt is None or attempt.person_id != person_id:
+    async with transaction(platform.sessions) as claim:
+        attempt = (
+            await claim.execute(
+                delete(LinkAttempt)
+                .where(
+                    LinkAttempt.state_digest == _digest(state),
+                    LinkAttempt.person_id == person_id,
+                )
+                .returning(LinkAttempt)
+            )
+        ).scalar_one_or_none()
+    if attempt is None:
         raise NotFound("This link is unknown or has already been used.", code="LINK_UNKNOWN")
-    await session.delete(attempt)
     now = platform.clock()
     bank = platform.banks.get(attempt.bank_id)
     client = client_for(platform, bank)
+    consent_id = attempt.external_consent_id
     if attempt.expires_at < now:
-        await _forget_at_bank(client, attempt.external_consent_id)
-        return LinkOutcome("failed", None)
+        await _forget_at_bank(client, consent_id)
+        return LinkOutcome("failed", None, "LINK_EXPIRED")
     try:
-        status = (
-            "rejected"
-            if denied
-            else await client.consent_status(attempt.external_consent_id, psu_ip=psu_ip)
-        )
+        status = "rejected" if denied else await client.consent_status(consent_id, psu_ip=psu_ip)
         if status != "valid":
-            await _forget_at_bank(client, attempt.external_consent_id)
-            return LinkOutcome("denied" if denied or status == "rejected" else "failed", None)
-        info = await client.get_consent(attempt.external_consent_id, psu_ip=psu_ip)
-        accounts = await client.list_accounts(
-            attempt.external_consent_id, psu_ip=psu_ip, consent=info
-        )
+            await _forget_at_bank(client, consent_id)
+            if denied or status == "rejected":
+                return LinkOutcome("denied", None)
+            return LinkOutcome("failed", None, "CONSENT_NOT_VALID")
+        info = await client.get_consent(consent_id, psu_ip=psu_ip)
+        accounts = await client.list_accounts(consent_id, psu_ip=psu_ip, consent=info)
     except Psd2Error as exc:
-        await _forget_at_bank(client, attempt.external_consent_id)
-        raise _bank_failure(exc, bank) from exc
+        await _forget_at_bank(client, consent_id)
+        reason = "BANK_UNAVAILABLE" if _unavailable(exc) else "BANK_REFUSED"
+        return LinkOutcome("failed", None, reason)
     if not accounts:
-        await _forget_at_bank(client, attempt.external_consent_id)
-        raise LinkFailed(f"{bank.name} granted access to no account.", code="NO_ACCOUNTS")
+        await _forget_at_bank(client, consent_id)
+        return LinkOutcome("failed", None, "NO_ACCOUNTS")
     connection = Connection(
         id=str(uuid.uuid4()),
         person_id=person_id,
@@ -269,7 +280,7 @@ async def _forget_at_bank(client: Psd2Client, consent_id: str) -> bool:
     try:
         await client.delete_consent(consent_id)
     except Psd2Error:
-        logger.warning("could not delete a consent at the bank; it will be retried")
+        logger.warning("could not delete a consent at the bank")
         return False
     return True
 
@@ -307,6 +318,7 @@ async def valid_connection_ids(session: AsyncSession) -> list[str]:
 
 
 async def linked_accounts(session: AsyncSession, person_id: str) -> list[LinkedAccount]:
+    """The accounts of the person's valid connections, with the scopes each grants."""
     result = await session.execute(
         select(LinkedAccount).where(LinkedAccount.person_id == person_id)
     )
@@ -348,8 +360,10 @@ async def end_connection(
 async def revoke_connection(
     platform: Platform, session: AsyncSession, *, person_id: str, connection_id: str
 ) -> Connection:
-    """The person ends a connection: reads stop now, the bank's consent is deleted (or the
-    deletion retried until the bank answers), and the bank's identifiers are purged."""
+    """The person ends a connection: reads stop now and the bank's identifiers are
+    purged. The consent is marked for deletion at the bank, which ``delete_at_bank`` does
+    after this transaction commits (and the periodic round retries until the bank
+    answers), so no database lock waits on the bank."""
     connection = await get_connection(session, person_id, connection_id)
     if connection.status != ConnectionStatus.VALID.value:
         raise ConnectionInactive("This connection has already ended.")
@@ -361,31 +375,43 @@ async def revoke_connection(
         revoked_by=RevokedBy.PERSON,
         actor=person_actor(person_id),
     )
-    await _delete_consent_at_bank(platform, connection)
+    connection.bank_deletion_pending = connection.external_consent_id is not None
     return connection
 
 
-async def _delete_consent_at_bank(platform: Platform, connection: Connection) -> None:
-    if connection.external_consent_id is None:
-        return
-    bank = platform.banks.get(connection.bank_id)
-    if await _forget_at_bank(client_for(platform, bank), connection.external_consent_id):
-        connection.external_consent_id = None
-        connection.bank_deletion_pending = False
-    else:
-        connection.bank_deletion_pending = True
+async def delete_at_bank(platform: Platform, connection_id: str) -> bool:
+    """Delete a connection's consent at its bank, then purge its id (and the row, if its
+    person has been erased). False if the bank could not be reached: the connection stays
+    marked, for the next round."""
+    async with platform.sessions() as session:
+        connection = await session.get(Connection, connection_id)
+        if connection is None or not connection.bank_deletion_pending:
+            return True
+        bank_id, consent_id = connection.bank_id, connection.external_consent_id
+    if consent_id is not None and bank_id in platform.banks:
+        client = client_for(platform, platform.banks.get(bank_id))
+        if not await _forget_at_bank(client, consent_id):
+            return False
+    async with transaction(platform.sessions) as session:
+        await lock_row(session, Connection, connection_id)
+        connection = await session.get(Connection, connection_id, populate_existing=True)
+        if connection is not None:
+            if connection.person_id == ERASED_PERSON:
+                await session.delete(connection)
+            else:
+                connection.external_consent_id = None
+                connection.bank_deletion_pending = False
+    return True
 
 
-async def retry_bank_deletions(platform: Platform, session: AsyncSession) -> int:
-    """Delete at the bank the consents whose deletion failed before; returns how many went."""
-    pending = await session.execute(
-        select(Connection).where(Connection.bank_deletion_pending.is_(True))
-    )
-    done = 0
-    for connection in pending.scalars():
-        await _delete_consent_at_bank(platform, connection)
-        done += connection.external_consent_id is None
-    return done
+async def retry_bank_deletions(platform: Platform) -> int:
+    """Delete at the bank the consents still marked for deletion; returns how many went."""
+    async with platform.sessions() as session:
+        pending = await session.execute(
+            select(Connection.id).where(Connection.bank_deletion_pending.is_(True))
+        )
+        ids = list(pending.scalars())
+    return sum([await delete_at_bank(platform, connection_id) for connection_id in ids])
 
 
 async def note_consent_gone(
@@ -449,24 +475,46 @@ async def warn_expiring(platform: Platform, session: AsyncSession) -> list[str]:
     return warned
 
 
-async def purge_abandoned_links(platform: Platform, session: AsyncSession) -> int:
-    """Forget link attempts nobody came back from, here and at the bank."""
-    now = platform.clock()
-    stale = await session.execute(select(LinkAttempt).where(LinkAttempt.expires_at < now))
-    count = 0
-    for attempt in stale.scalars():
-        bank = platform.banks.get(attempt.bank_id)
-        await _forget_at_bank(client_for(platform, bank), attempt.external_consent_id)
-        await session.delete(attempt)
-        count += 1
-    return count
+async def purge_abandoned_links(platform: Platform) -> int:
+    """Forget link attempts nobody came back from, at the bank and then here. An attempt
+    whose bank cannot be reached stays for the next round."""
+    async with transaction(platform.sessions) as session:
+        stale = await session.execute(
+            delete(LinkAttempt)
+            .where(LinkAttempt.expires_at < platform.clock())
+            .returning(LinkAttempt)
+        )
+        attempts = list(stale.scalars())
+    for attempt in attempts:
+        if attempt.bank_id in platform.banks:
+            bank = platform.banks.get(attempt.bank_id)
+            if not await _forget_at_bank(client_for(platform, bank), attempt.external_consent_id):
+                async with transaction(platform.sessions) as session:
+                    session.add(_copy(attempt))
+    return len(attempts)
+
+
+def _copy(attempt: LinkAttempt) -> LinkAttempt:
+    return LinkAttempt(
+        state_digest=attempt.state_digest,
+        person_id=attempt.person_id,
+        bank_id=attempt.bank_id,
+        external_consent_id=attempt.external_consent_id,
+        scopes=attempt.scopes,
+        purposes=attempt.purposes,
+        valid_until=attempt.valid_until,
+        frequency_per_day=attempt.frequency_per_day,
+        created_at=attempt.created_at,
+        expires_at=attempt.expires_at,
+    )
 
 
 async def erase_person(platform: Platform, session: AsyncSession, person_id: str) -> None:
-    """End every connection of the person at their banks and delete all banking rows.
+    """End every connection of the person and delete their banking rows.
 
-    A consent the bank could not delete right now stays as an anonymous row (no person)
-    so that ``retry_bank_deletions`` still ends it at the bank.
+    What still exists at a bank is left as anonymous rows (no person): connections marked
+    for deletion there, and link attempts due for ``purge_abandoned_links``. After the
+    commit, ``retry_bank_deletions`` and ``purge_abandoned_links`` end them at the banks.
     """
     for connection in await list_connections(session, person_id):
         await end_connection(
@@ -477,12 +525,16 @@ async def erase_person(platform: Platform, session: AsyncSession, person_id: str
             revoked_by=RevokedBy.PERSON,
             actor=person_actor(person_id),
         )
-        await _delete_consent_at_bank(platform, connection)
-        if connection.bank_deletion_pending:
-            connection.person_id = ERASED_PERSON
-        else:
+        if connection.external_consent_id is None:
             await session.delete(connection)
-    await session.execute(delete(LinkAttempt).where(LinkAttempt.person_id == person_id))
+        else:
+            connection.person_id = ERASED_PERSON
+            connection.bank_deletion_pending = True
+    await session.execute(
+        update(LinkAttempt)
+        .where(LinkAttempt.person_id == person_id)
+        .values(person_id=ERASED_PERSON, expires_at=platform.clock())
+    )
 
 
 def uses_today(connection: Connection, today: date) -> dict[str, int]:

@@ -5,8 +5,9 @@ minus an overlap window (pending entries change and book within days), and the v
 applies them by key, so entries are added, modified in place or removed, never doubled.
 
 Reads without the person present are budgeted: the uses a sync needs are reserved on the
-connection row (locked) before any call, so no number of processes or webhooks can make
-the platform exceed the consent's ``frequencyPerDay``. An account with no budget left
+connection row, under its write lock (``db.lock_row``, on SQLite and PostgreSQL alike),
+before any call, so no number of processes or webhooks can make the platform exceed the
+consent's ``frequencyPerDay``. An account with no budget left
 today is deferred, not read.
 """
 
@@ -23,7 +24,7 @@ from bankchat.banking import service
 from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount
 from bankchat.banking.psd2_client import Psd2Account, Psd2Client
 from bankchat.banking.psd2_errors import BudgetExhausted, Psd2Error, consent_gone
-from bankchat.db import transaction
+from bankchat.db import lock_row, transaction
 from bankchat.platform import Platform
 from bankchat.vault.records import Balance, TransactionRecord
 
@@ -118,25 +119,43 @@ def _as_psd2_account(account: LinkedAccount) -> Psd2Account:
     )
 
 
+async def _connection_locked(session: AsyncSession, connection_id: str) -> Connection | None:
+    await lock_row(session, Connection, connection_id)
+    return await session.get(Connection, connection_id, populate_existing=True)
+
+
 async def sync_connection(
-    platform: Platform, connection_id: str, *, psu_ip: str | None = None
+    platform: Platform,
+    connection_id: str,
+    *,
+    psu_ip: str | None = None,
+    unless_synced_within: timedelta | None = None,
 ) -> SyncReport:
-    """Sync every account of a connection; ``psu_ip`` when the person asked for it now."""
-    today = platform.clock().date()
+    """Sync every account of a connection; ``psu_ip`` when the person asked for it now.
+
+    ``unless_synced_within`` skips a connection another process has just synced, so
+    several processes running the same schedule spend the budget once.
+    """
+    now = platform.clock()
+    today = now.date()
     async with transaction(platform.sessions) as session:
-        connection = await session.get(Connection, connection_id, with_for_update=True)
+        connection = await _connection_locked(session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
+        report = SyncReport(connection_id, connection.status, connection.bank_id)
         if connection.status != ConnectionStatus.VALID.value:
-            return SyncReport(connection_id, connection.status)
+            return report
         if connection.valid_until < today:
             await service.note_consent_gone(platform, session, connection, "expired")
-            return SyncReport(connection_id, connection.status)
+            report.status = connection.status
+            return report
+        last = connection.last_synced_at
+        if unless_synced_within is not None and last and now - last < unless_synced_within:
+            return report
         accounts = list(connection.accounts)
-        if psu_ip is None:
-            allowed = _reserve(connection, accounts, today)
-        else:
-            allowed = {a.id for a in accounts}
+        allowed = (
+            _reserve(connection, accounts, today) if psu_ip is None else {a.id for a in accounts}
+        )
         plans = [
             _Plan(a, (a.synced_through - OVERLAP) if a.synced_through else today - HISTORY)
             for a in accounts
@@ -145,41 +164,28 @@ async def sync_connection(
         consent_id = connection.external_consent_id
         bank = platform.banks.get(connection.bank_id)
         person_id = connection.person_id
-    report = SyncReport(connection_id, ConnectionStatus.VALID.value, bank.id)
     report.accounts = [AccountSync(a.id, deferred=True) for a in accounts if a.id not in allowed]
     if not plans or consent_id is None:
         return report
     client = service.client_for(platform, bank)
     fetched: list[tuple[_Plan, list[Balance] | None, list[TransactionRecord] | None]] = []
-    try:
-        for plan in plans:
-            budget = Reservation({plan.account.external_id: _needs(plan.account)})
-            wire = _as_psd2_account(plan.account)
-            balances = (
-                await client.balances(consent_id, wire, psu_ip=psu_ip, budget=budget)
-                if "balances" in plan.account.scopes
-                else None
-            )
-            records = (
-                await client.transactions(
-                    consent_id, wire, date_from=plan.date_from, psu_ip=psu_ip, budget=budget
-                )
-                if "transactions" in plan.account.scopes
-                else None
-            )
-            fetched.append((plan, balances, records))
-    except Psd2Error as exc:
-        if consent_gone(exc):
-            ended = await _end_if_gone(platform, connection_id, client, consent_id)
-            if ended is not None:
-                return ended
-        report.error = exc.code
-        logger.warning("sync of %s stopped: %s", connection_id, exc.code)
+    for plan in plans:
+        try:
+            fetched.append((plan, *await _fetch(client, consent_id, plan, psu_ip)))
+        except Psd2Error as exc:
+            if consent_gone(exc):
+                ended = await _end_if_gone(platform, connection_id, client, consent_id)
+                if ended is not None:
+                    return ended
+            # One account the bank refuses must not keep the others from syncing.
+            report.error = exc.code
+            logger.warning("sync of an account of %s failed: %s", connection_id, exc.code)
     async with transaction(platform.sessions) as session:
-        connection = await session.get(Connection, connection_id, with_for_update=True)
+        connection = await _connection_locked(session, connection_id)
         if connection is None or connection.status != ConnectionStatus.VALID.value:
             # Revoked while we were reading: what was read must not be stored.
-            return SyncReport(connection_id, connection.status if connection else "unknown")
+            report.status = connection.status if connection else "unknown"
+            return report
         current = {a.id: a for a in connection.accounts}
         for plan, balances, records in fetched:
             account = current.get(plan.account.id)
@@ -219,6 +225,28 @@ async def sync_connection(
     return report
 
 
+async def _fetch(
+    client: Psd2Client, consent_id: str, plan: _Plan, psu_ip: str | None
+) -> tuple[list[Balance] | None, list[TransactionRecord] | None]:
+    """What the account's scopes allow: balances, and transactions since the plan's date."""
+    account = plan.account
+    budget = Reservation({account.external_id: _needs(account)})
+    wire = _as_psd2_account(account)
+    balances = (
+        await client.balances(consent_id, wire, psu_ip=psu_ip, budget=budget)
+        if "balances" in account.scopes
+        else None
+    )
+    records = (
+        await client.transactions(
+            consent_id, wire, date_from=plan.date_from, psu_ip=psu_ip, budget=budget
+        )
+        if "transactions" in account.scopes
+        else None
+    )
+    return balances, records
+
+
 async def _store(
     platform: Platform,
     session: AsyncSession,
@@ -251,19 +279,42 @@ async def _end_if_gone(
     platform: Platform, connection_id: str, client: Psd2Client, consent_id: str
 ) -> SyncReport | None:
     """The bank refused the consent. Its status (free to read) tells whether it ended; a
-    consent still ``valid`` was refused for one account only, which ends nothing."""
+    consent still ``valid`` was refused for one account only, which ends nothing; None
+    unless the connection was ended."""
     try:
-        bank_status: str | None = await client.consent_status(consent_id)
+        bank_status = await client.consent_status(consent_id)
     except Psd2Error:
-        bank_status = None
+        # Without the bank's word the consent is not ended on a guess; the next sync asks.
+        return None
     if bank_status == ConnectionStatus.VALID.value:
         return None
     async with transaction(platform.sessions) as session:
-        connection = await session.get(Connection, connection_id, with_for_update=True)
+        connection = await _connection_locked(session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
         await service.note_consent_gone(platform, session, connection, bank_status)
         return SyncReport(connection_id, connection.status, connection.bank_id)
+
+
+async def refresh_consent_statuses(platform: Platform) -> int:
+    """Ask each bank whether the valid connections' consents still stand (status reads
+    cost no budget), so a consent the person revoked at the bank ends here within a
+    round, not at the next sync. Returns how many ended."""
+    async with platform.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Connection.id, Connection.bank_id, Connection.external_consent_id).where(
+                    Connection.status == ConnectionStatus.VALID.value
+                )
+            )
+        ).all()
+    ended = 0
+    for connection_id, bank_id, consent_id in rows:
+        if consent_id is None or bank_id not in platform.banks:
+            continue
+        client = service.client_for(platform, platform.banks.get(bank_id))
+        ended += await _end_if_gone(platform, connection_id, client, consent_id) is not None
+    return ended
 
 
 async def due_connections(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from argon2 import PasswordHasher
-from sqlalchemy import ColumnElement, delete, false, or_, select
+from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -175,8 +175,12 @@ async def start_session(
 async def _wait_for(
     session: AsyncSession, condition: ColumnElement[bool], limit: int, now: datetime
 ) -> float:
-    """Seconds until fewer than ``limit`` failures matching ``condition`` remain in the
-    window; zero when there already are."""
+    """Seconds this attempt must wait because more than ``limit`` failures matching
+    ``condition`` (itself included) are in the window; zero when there are not.
+
+    The wait is until the ``limit``-th newest of them leaves the window: from then on
+    a new attempt, counting itself, finds at most ``limit``.
+    """
     result = await session.execute(
         select(LoginAttempt.at)
         .where(
@@ -185,13 +189,12 @@ async def _wait_for(
             LoginAttempt.at > now - LOGIN_WINDOW,
         )
         .order_by(LoginAttempt.at.desc())
-        .limit(limit)
+        .limit(limit + 1)
     )
     recent = result.scalars().all()
-    if len(recent) < limit:
+    if len(recent) <= limit:
         return 0.0
-    # Once the limit-th newest failure leaves the window, one more attempt is allowed.
-    return (recent[-1] + LOGIN_WINDOW - now).total_seconds()
+    return (recent[limit - 1] + LOGIN_WINDOW - now).total_seconds()
 
 
 async def _retry_after(session: AsyncSession, digest: str, ip: str, now: datetime) -> int:
@@ -215,15 +218,21 @@ async def log_in(
 ) -> tuple[Person, NewSession]:
     """Check the credentials and start a session.
 
-    Runs its own transactions so that a failed attempt is recorded even though this
-    raises. At most ``MAX_FAILURES_PER_EMAIL`` failures per address and
-    ``MAX_FAILURES_PER_IP`` per client address are allowed in ``LOGIN_WINDOW``; the
-    limit is checked before the password and answers the same whether the address has
-    an account or not.
+    At most ``MAX_FAILURES_PER_EMAIL`` failures per address and ``MAX_FAILURES_PER_IP``
+    per client address are allowed in ``LOGIN_WINDOW``; the limit is checked before the
+    password and answers the same whether the address has an account or not.
+
+    Every attempt is first recorded as a failure in a transaction of its own, committed
+    before the limit is counted, and marked a success only once the password is right.
+    So attempts made in parallel cannot all pass the check together: the k-th attempt
+    to commit counts at least k failures, and at most the limit reach the password. A
+    refused attempt stays recorded too, so hammering while locked out keeps one locked
+    out.
     """
     email = normalise_email(email)
     digest = email_digest(email)
     ip = ip[:IP_MAX_LENGTH]
+    attempt_id = await _reserve_attempt(sessions, digest, ip, now)
     async with transaction(sessions) as session:
         retry_after = await _retry_after(session, digest, ip, now)
         if retry_after:
@@ -235,13 +244,12 @@ async def log_in(
 
     # Hashing is slow on purpose: keep it outside any transaction and off the event loop.
     if person is None:
+        # As slow as checking a real password, so timing does not tell who has an account.
         await asyncio.to_thread(verify_password, hasher, dummy_hash(hasher), password)
         succeeded = False
     else:
         succeeded = await asyncio.to_thread(verify_password, hasher, person.password_hash, password)
     if person is None or not succeeded:
-        async with transaction(sessions) as session:
-            await _record_attempt(session, digest, ip, now, succeeded=False)
         # One answer for an unknown address and a wrong password: never say which.
         raise InvalidCredentials(WRONG_CREDENTIALS)
 
@@ -251,7 +259,9 @@ async def log_in(
         else None
     )
     async with transaction(sessions) as session:
-        await _record_attempt(session, digest, ip, now, succeeded=True)
+        await session.execute(
+            update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
+        )
         current = await session.get(Person, person.id)
         if current is None:  # erased while the password was being checked
             raise InvalidCredentials(WRONG_CREDENTIALS)
@@ -261,17 +271,22 @@ async def log_in(
     return current, new_session
 
 
-async def _record_attempt(
-    session: AsyncSession, digest: str, ip: str, now: datetime, *, succeeded: bool
-) -> None:
-    session.add(LoginAttempt(email_digest=digest, ip=ip, at=now, succeeded=succeeded))
-    # Opportunistic pruning, cheap because both conditions have an index.
-    await session.execute(
-        delete(LoginAttempt).where(
-            or_(LoginAttempt.email_digest == digest, LoginAttempt.ip == ip),
-            LoginAttempt.at < now - ATTEMPT_RETENTION,
+async def _reserve_attempt(
+    sessions: async_sessionmaker[AsyncSession], digest: str, ip: str, now: datetime
+) -> int:
+    """Record an attempt as failed and commit it; returns its id."""
+    async with transaction(sessions) as session:
+        attempt = LoginAttempt(email_digest=digest, ip=ip, at=now, succeeded=False)
+        session.add(attempt)
+        # Opportunistic pruning, cheap because both conditions have an index.
+        await session.execute(
+            delete(LoginAttempt).where(
+                or_(LoginAttempt.email_digest == digest, LoginAttempt.ip == ip),
+                LoginAttempt.at < now - ATTEMPT_RETENTION,
+            )
         )
-    )
+        await session.flush()
+        return attempt.id
 
 
 async def prune_login_attempts(session: AsyncSession, *, now: datetime) -> int:
@@ -290,27 +305,44 @@ async def prune_login_attempts(session: AsyncSession, *, now: datetime) -> int:
 
 
 async def authenticate(
-    session: AsyncSession, token: str, *, now: datetime
+    sessions: async_sessionmaker[AsyncSession], token: str, *, now: datetime
 ) -> AuthenticatedSession | None:
-    """Who holds ``token``, or None when it opens no live session."""
+    """Who holds ``token``, or None when it opens no live session.
+
+    Runs in a short transaction of its own, never in the caller's: its bookkeeping
+    writes (touching ``last_seen_at``, forgetting an expired session) left pending in a
+    request's session would be flushed by the request's next query and hold SQLite's
+    write lock until the request ends, so any other transaction the request opens (the
+    vault's, for one) would wait for it and fail. The person comes back detached;
+    routes load what they change through their own session.
+    """
     session_id = token_digest(token)
-    row = (
-        await session.execute(
-            select(SessionRecord, Person)
-            .join(Person, Person.id == SessionRecord.person_id)
-            .where(SessionRecord.id == session_id)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    record, person = row
-    if record.expires_at <= now:
-        await session.delete(record)
-        return None
-    # Writing on every request would turn each read into a write; a minute is precise
-    # enough for "last active".
-    if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
-        record.last_seen_at = now
+    async with transaction(sessions) as session:
+        row = (
+            await session.execute(
+                select(SessionRecord, Person)
+                .join(Person, Person.id == SessionRecord.person_id)
+                .where(SessionRecord.id == session_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        record, person = row
+        if record.expires_at <= now:
+            await session.execute(
+                delete(SessionRecord).where(
+                    SessionRecord.id == session_id, SessionRecord.expires_at <= now
+                )
+            )
+            return None
+        # Writing on every request would turn each read into a write; a minute is
+        # precise enough for "last active".
+        if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+            await session.execute(
+                update(SessionRecord)
+                .where(SessionRecord.id == session_id, SessionRecord.last_seen_at < now)
+                .values(last_seen_at=now)
+            )
     return AuthenticatedSession(person=person, csrf_token=record.csrf_token, session_id=record.id)
 
 

@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from starlette.background import BackgroundTasks
 
 from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.banking import service as banking
@@ -120,13 +121,20 @@ async def export(me: CurrentPerson, platform: PlatformDep, session: SessionDep) 
 
 @router.post("/erase", status_code=204, responses=_PROBLEMS)
 async def erase(
-    body: EraseRequest, me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    body: EraseRequest,
+    me: CurrentPerson,
+    platform: PlatformDep,
+    session: SessionDep,
 ) -> Response:
     """Erase everything: connections ended at the banks, data key shredded, person deleted."""
     await service.erase_everything(
         platform, session, me.person.id, confirm_email=body.confirm_email
     )
-    response = Response(status_code=204)
+    # After the commit: end at the banks what the erased person had there.
+    background = BackgroundTasks()
+    background.add_task(banking.retry_bank_deletions, platform)
+    background.add_task(banking.purge_abandoned_links, platform)
+    response = Response(status_code=204, background=background)
     response.delete_cookie("bankchat_session", path="/")
     response.delete_cookie("bankchat_csrf", path="/")
     return response
