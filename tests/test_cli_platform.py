@@ -127,6 +127,9 @@ def test_rotation_replaces_the_key_file_and_keeps_the_data_readable(data_dir: Pa
     assert (data_dir / "master.key").read_text() != old_key
     assert not (data_dir / "master.key.next").exists()
     assert (data_dir / "master.key").stat().st_mode & 0o777 == 0o600
+    [retired] = data_dir.glob("master.key.retired-*")
+    assert retired.read_text() == old_key
+    assert retired.stat().st_mode & 0o777 == 0o600
     # A fresh process holding only the new key file reads the data.
     assert _read_iban(get_settings()) == "DE02120300000000202051"
 

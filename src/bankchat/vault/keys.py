@@ -22,6 +22,10 @@ MASTER_KEY_BYTES = 32
 MASTER_KEY_FILE = "master.key"
 # The key a rotation moves to, written before any data key is re-wrapped under it.
 NEXT_KEY_FILE = "master.key.next"
+# Keys a rotation replaced. They are kept, not deleted: a process that has not noticed
+# the rotation yet may still wrap a new data key under the old key; the operator deletes
+# them once every process has restarted and a rotation re-wrapped nothing.
+RETIRED_KEY_FILES = "master.key.retired-*"
 
 
 def master_key_id(secret: bytes) -> str:
@@ -108,13 +112,14 @@ def load_master_key(settings: Settings) -> MasterKey:
 
 
 def _data_dir_keys(settings: Settings) -> list[MasterKey]:
-    """The key files of the data directory: the key, and a rotation's next key if any."""
-    found = []
-    for name in (MASTER_KEY_FILE, NEXT_KEY_FILE):
-        path = settings.data_dir / name
-        if path.exists():
-            found.append(parse_master_key(path.read_text()))
-    return found
+    """The key files of the data directory: the key, a rotation's next key if any, and
+    the retired keys rotations replaced."""
+    paths = [
+        settings.data_dir / MASTER_KEY_FILE,
+        settings.data_dir / NEXT_KEY_FILE,
+        *sorted(settings.data_dir.glob(RETIRED_KEY_FILES)),
+    ]
+    return [parse_master_key(path.read_text()) for path in paths if path.exists()]
 
 
 def load_keyring(settings: Settings) -> Keyring:
@@ -159,10 +164,18 @@ def begin_rotation(settings: Settings) -> MasterKey:
 
 
 def finish_rotation(settings: Settings) -> None:
-    """Make the rotated-to key the data directory's key file."""
+    """Make the rotated-to key the data directory's key file; the old one is retired."""
     pending = settings.data_dir / NEXT_KEY_FILE
-    if settings.master_key is None and pending.exists():
-        os.replace(pending, settings.data_dir / MASTER_KEY_FILE)
+    current = settings.data_dir / MASTER_KEY_FILE
+    if settings.master_key is not None or not pending.exists():
+        return
+    old = parse_master_key(current.read_text())
+    retired = settings.data_dir / RETIRED_KEY_FILES.replace("*", old.key_id)
+    if not retired.exists():
+        fd = os.open(retired, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(current.read_text())
+    os.replace(pending, current)
 
 
 class Keyring:

@@ -426,8 +426,9 @@ class Vault:
             .values(wrapped=bindparam("new_wrapped"), master_key_id=bindparam("new_key_id"))
         )
         count = 0
-        after = ""
         async with transaction(self._sessions) as session:
+            # Until no data key is left under another master key: that also catches keys
+            # another process created under the old key while this rotation ran.
             while True:
                 batch = (
                     await session.execute(
@@ -437,7 +438,7 @@ class Vault:
                             VaultDataKey.wrapped,
                             VaultDataKey.master_key_id,
                         )
-                        .where(VaultDataKey.person_id > after)
+                        .where(VaultDataKey.master_key_id != new.key_id)
                         .order_by(VaultDataKey.person_id)
                         .limit(_BATCH)
                         .with_for_update()
@@ -462,12 +463,9 @@ class Vault:
                         "new_key_id": new.key_id,
                     }
                     for row in batch
-                    if row.master_key_id != new.key_id
                 ]
-                if changes:
-                    await session.execute(rewrap, changes)
+                await session.execute(rewrap, changes)
                 count += len(changes)
-                after = batch[-1].person_id
         return count
 
     # -- grants ------------------------------------------------------------------------
