@@ -388,7 +388,7 @@ async def throw_at_every_route(
 # -- the tests ---------------------------------------------------------------------------
 
 FUZZ_SETTINGS: Final = settings(
-    max_examples=12,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

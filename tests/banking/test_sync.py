@@ -4,9 +4,11 @@ within the consent's budget, and stopped when the bank ends the consent."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi import FastAPI
 
 from bankchat.banking import service
@@ -225,3 +227,21 @@ async def test_scheduled_sync_skips_a_connection_synced_just_now(
         platform, connection_id, unless_synced_within=timedelta(hours=12)
     )
     assert report.accounts == []
+
+
+async def test_bank_data_never_reaches_the_logs(
+    platform_app: FastAPI, platform: Platform, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    person, connection_id = await _linked(platform_app)
+    [consent] = [c for c in world.consents.values() if c.status is ConsentStatus.VALID]
+    await sync_connection(platform, connection_id, psu_ip="192.0.2.1")
+    await person.api.get("/api/v1/transactions")
+    consent.status = ConsentStatus.REVOKED_BY_PSU
+    await sync_connection(platform, connection_id)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "HTTP Request" in logged  # the bank calls were logged, so there was a chance
+    iban = world.accounts[CHECKING].iban
+    assert iban is not None
+    for secret in ("Employer GmbH", "Markt 24", "2500.00", "42.10", iban):
+        assert secret not in logged
