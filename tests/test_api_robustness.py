@@ -6,8 +6,9 @@ surrogates as escapes and as raw bytes), invalid UTF-8, wrong content types, odd
 long path segments and query values of the wrong type, as a signed-in person with a
 CSRF token and as an anonymous client. The answer must never be a 500 or a traceback;
 a 4xx must be problem+json with a stable code; and no refused request may add or remove
-people, sessions, bank connections or link attempts. The OpenAPI document is checked to
-describe every route, and unknown routes and wrong methods to answer with problems too.
+people, sessions, bank connections, link attempts or remembered webhook events. The
+OpenAPI document is checked to describe every route, and unknown routes and wrong methods
+to answer with problems too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,20 +27,20 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat import hmac_signing
-from bankchat.banking.models import Connection, LinkAttempt
+from bankchat.banking.models import Connection, LinkAttempt, WebhookEvent
 from bankchat.identity.deps import CSRF_HEADER, current_person
 from bankchat.identity.models import Person as PersonRow
 from bankchat.identity.models import SessionRecord
 from bankchat.platform import Platform
 from tests.conftest import PARTNER_SECRET
-from tests.platform_support import Person, sign_up
+from tests.platform_support import Person, link, sign_up
 
 PROBLEM_JSON: Final = "application/problem+json"
 STABLE_CODE: Final = re.compile(r"^[A-Z][A-Z0-9_]+$")
@@ -77,6 +79,7 @@ class Endpoint:
     body_fields: tuple[str, ...]
     has_body: bool
     needs_person: bool
+    in_openapi: bool
     summary: str | None
     description: str
 
@@ -118,11 +121,17 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
                     ),
                     has_body=body_field is not None,
                     needs_person=any(d.call is current_person for d in everything),
+                    in_openapi=bool(context.include_in_schema),
                     summary=context.summary,
                     description=context.description,
                 )
             )
     return found
+
+
+def documented(app: FastAPI) -> list[Endpoint]:
+    """The endpoints of the API proper (pages of the web app are not in its OpenAPI)."""
+    return [endpoint for endpoint in endpoints(app) if endpoint.in_openapi]
 
 
 # -- malformed input ---------------------------------------------------------------------
@@ -162,21 +171,41 @@ url_text = st.one_of(
     st.text(max_size=40),
     st.integers(min_value=300, max_value=8000).map(lambda n: "q" * n),
 )
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False),
-    odd_text,
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
+# Text without control characters or lone surrogates: what the known webhook bugs
+# (test_a_signed_webhook_with_unstorable_text_is_refused_as_a_problem) need left out.
+printable_text = st.one_of(
+    st.sampled_from([t for t in ODD_TEXT if _printable(t)]),
+    st.text(alphabet=st.characters(exclude_categories=("Cc", "Cs")), max_size=40),
+    st.integers(min_value=300, max_value=200_000).map(lambda n: "y" * n),
 )
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(odd_text, children, max_size=4),
-    ),
-    max_leaves=12,
-)
+
+
+def json_values_of(text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        text,
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(text, children, max_size=4),
+        ),
+        max_leaves=12,
+    )
+
+
+json_values = json_values_of(odd_text)
+printable_json_values = json_values_of(printable_text)
 
 
 def _json_bytes(value: Any, *, raw_unicode: bool) -> bytes:
@@ -192,7 +221,7 @@ def _deeply_nested(depth: int, kind: str) -> bytes:
     return b'{"a":' * depth + b"1" + b"}" * depth
 
 
-deeply_nested_bodies = st.builds(
+deep_bodies = st.builds(
     _deeply_nested,
     st.integers(min_value=50, max_value=200_000),
     st.sampled_from(["list", "object"]),
@@ -217,22 +246,25 @@ shallow_raw_bodies = st.one_of(
         ]
     ),
 )
-content_types = st.sampled_from(
-    [
-        "application/json",
-        "application/json",
-        "application/json; charset=utf-16",
-        "application/problem+json",
-        "text/plain",
-        "text/html",
-        "application/xml",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-        "multipart/form-data; boundary=zzz",
-        "*/*",
-        "",
-        None,
-    ]
+# Mostly JSON, so the body gets past the content-type check and into validation.
+content_types = st.one_of(
+    st.just("application/json"),
+    st.just("application/json"),
+    st.sampled_from(
+        [
+            "application/json; charset=utf-16",
+            "application/problem+json",
+            "text/plain",
+            "text/html",
+            "application/xml",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "multipart/form-data; boundary=zzz",
+            "*/*",
+            "",
+            None,
+        ]
+    ),
 )
 
 
@@ -244,26 +276,83 @@ def _segment(raw: bytes) -> str:
     return quote_from_bytes(raw, safe="")
 
 
+# Bodies one change away from valid, so the fuzz also reaches the checks behind the
+# schema (services, the database, the webhook's event handling). None of them may be
+# accepted where that would change anything: the bank does not exist, the confirmation
+# is someone else's address.
+NEAR_VALID_BODIES: Final[dict[tuple[str, str], dict[str, Any]]] = {
+    ("POST", "/api/v1/auth/signup"): {
+        "email": "fuzz@example.org",
+        "displayName": "Fuzz Tester",
+        "password": "a perfectly long passphrase 42",
+        "language": "de",
+    },
+    ("POST", "/api/v1/auth/login"): {
+        "email": "fuzz@example.org",
+        "password": "a perfectly long passphrase 42",
+    },
+    ("PATCH", "/api/v1/me"): {"displayName": "Fuzz Tester", "language": "en"},
+    ("POST", "/api/v1/connections"): {
+        "bankId": "no-such-bank",
+        "scopes": ["balances", "transactions"],
+        "purposes": ["user_request"],
+        "days": 90,
+    },
+    ("PATCH", "/api/v1/transactions/{transaction_id}"): {"note": "dinner with Anna"},
+    ("POST", "/api/v1/privacy/erase"): {"confirmEmail": "someone.else@example.org"},
+    ("POST", "/hooks/banks/{bank_id}"): {
+        "id": "evt-fuzz-1",
+        "type": "transaction.created",
+        "accountId": "no-such-account",
+    },
+}
+
+
 @st.composite
-def bodies(draw: st.DrawFn, endpoint: Endpoint, *, deep: bool = True) -> bytes | None:
-    """A body that may name the endpoint's own fields, with values of any type."""
-    kind = draw(st.sampled_from(["none", "fields", "value", "raw"]))
+def near_valid_bodies(
+    draw: st.DrawFn, template: dict[str, Any], *, printable: bool
+) -> dict[str, Any]:
+    text, values = (printable_text, printable_json_values) if printable else (odd_text, json_values)
+    body = dict(template)
+    change = draw(st.sampled_from(["replace", "drop", "add"]))
+    if change == "add":
+        body[draw(text)] = draw(values)
+        return body
+    field = draw(st.sampled_from(sorted(body)))
+    if change == "drop":
+        del body[field]
+    else:
+        body[field] = draw(st.one_of(text, values))
+    return body
+
+
+@st.composite
+def bodies(draw: st.DrawFn, endpoint: Endpoint, *, printable: bool = False) -> bytes | None:
+    """A body that may name the endpoint's own fields, with values of any type.
+
+    ``printable`` leaves out what the known webhook bugs trip over: control characters,
+    lone surrogates and deep nesting.
+    """
+    text, values = (printable_text, printable_json_values) if printable else (odd_text, json_values)
+    kind = draw(st.sampled_from(["none", "near", "fields", "value", "raw"]))
     if kind == "none":
         return None
     if kind == "raw":
-        return draw(
-            st.one_of(shallow_raw_bodies, deeply_nested_bodies) if deep else shallow_raw_bodies
-        )
-    if kind == "fields" and endpoint.body_fields:
-        value: Any = draw(
+        raw = shallow_raw_bodies if printable else st.one_of(shallow_raw_bodies, deep_bodies)
+        return draw(raw)
+    value: Any
+    if kind == "near" and endpoint.key in NEAR_VALID_BODIES:
+        value = draw(near_valid_bodies(NEAR_VALID_BODIES[endpoint.key], printable=printable))
+    elif kind == "fields" and endpoint.body_fields:
+        value = draw(
             st.dictionaries(
-                st.one_of(st.sampled_from(endpoint.body_fields), odd_text),
-                json_values,
+                st.one_of(st.sampled_from(endpoint.body_fields), text),
+                values,
                 max_size=len(endpoint.body_fields) + 1,
             )
         )
     else:
-        value = draw(json_values)
+        value = draw(values)
     return _json_bytes(value, raw_unicode=draw(st.booleans()))
 
 
@@ -288,7 +377,9 @@ def malformed_requests(
 ) -> Malformed:
     path = endpoint.path
     for name in endpoint.path_params:
-        raw = draw(st.one_of(st.sampled_from(known_ids), url_text).map(_as_bytes))
+        raw = draw(
+            st.one_of(st.sampled_from(known_ids), st.uuids().map(str), url_text).map(_as_bytes)
+        )
         # An empty segment would only ever reach a different route.
         path = path.replace("{" + name + "}", _segment(raw) or "%20")
     names = (
@@ -311,8 +402,7 @@ def malformed_requests(
         if endpoint.key in RAW_BODY_ROUTES
         else "none"
     )
-    # Deep nesting in a signed webhook is a known bug with a test of its own (below).
-    body = draw(bodies(endpoint, deep=signature != "valid"))
+    body = draw(bodies(endpoint, printable=signature == "valid"))
     if signature == "valid":
         # Reaches the checks behind the signature: a genuine bank sending nonsense.
         headers[WEBHOOK_SIGNATURE_HEADER] = hmac_signing.sign(
@@ -329,7 +419,7 @@ def malformed_requests(
 
 # -- what may never happen ---------------------------------------------------------------
 
-COUNTED: Final = (PersonRow, SessionRecord, Connection, LinkAttempt)
+COUNTED: Final = (PersonRow, SessionRecord, Connection, LinkAttempt, WebhookEvent)
 
 
 async def row_counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
@@ -367,20 +457,26 @@ async def throw_at_every_route(
     platform: Platform,
     routes: list[Endpoint],
     *,
-    keep_cookies: httpx.Cookies | None,
+    known_ids: tuple[str, ...],
+    keep_cookies: httpx.Cookies,
+    not_deleted: frozenset[str] = frozenset(),
 ) -> None:
-    known_ids = tuple(bank.id for bank in platform.banks.all())
     for endpoint in routes:
+        ids = known_ids
+        if endpoint.method == "DELETE":
+            ids = tuple(i for i in known_ids if i not in not_deleted)
         request = data.draw(
-            malformed_requests(endpoint, known_ids), label=endpoint.method + " " + endpoint.path
+            malformed_requests(endpoint, ids), label=endpoint.method + " " + endpoint.path
         )
         before = await row_counts(platform.sessions)
         response = await send(api, endpoint, request)
         after = await row_counts(platform.sessions)
-        if keep_cookies is not None:
-            # A successful log-in as someone else must not swap the shared person's cookies.
-            api.cookies = httpx.Cookies(keep_cookies)
+        # A successful log-in as someone else must not swap the caller's cookies.
+        api.cookies = httpx.Cookies(keep_cookies)
         assert_clear_answer(endpoint, response)
+        # Shown by --hypothesis-show-statistics: which checks the junk actually reached.
+        code = response.json().get("code") if response.status_code >= 400 else "ok"
+        event(f"{endpoint.method} {endpoint.path} -> {response.status_code} {code}")
         if response.status_code >= 400 or endpoint.key not in MAY_CREATE_ON_SUCCESS:
             assert after == before, f"{endpoint.method} {request.url}: {before} -> {after}"
 
@@ -388,7 +484,7 @@ async def throw_at_every_route(
 # -- the tests ---------------------------------------------------------------------------
 
 FUZZ_SETTINGS: Final = settings(
-    max_examples=80,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -398,11 +494,34 @@ FUZZ_SETTINGS: Final = settings(
 )
 
 
+@dataclass(frozen=True)
+class LinkedPerson:
+    """A signed-in person with one synced bank connection, and the ids it gave them."""
+
+    person: Person
+    connection_id: str
+    ids: tuple[str, ...]
+
+
 @pytest.fixture
-async def person(platform_app: FastAPI) -> AsyncIterator[Person]:
-    signed_up = await sign_up(platform_app)
-    yield signed_up
-    await signed_up.api.aclose()
+async def linked(platform_app: FastAPI, platform: Platform) -> AsyncIterator[LinkedPerson]:
+    person = await sign_up(platform_app)
+    connection_id = await link(person, "nordbank")
+    synced = await person.post(f"/api/v1/connections/{connection_id}/sync")
+    assert synced.status_code == 200, synced.text
+    accounts = (await person.api.get("/api/v1/accounts")).json()
+    transactions = (await person.api.get("/api/v1/transactions", params={"limit": 3})).json()
+    assert accounts
+    assert transactions
+    # Real ids reach the checks behind the lookups (a closed connection, a real note).
+    ids = (
+        connection_id,
+        *(a["id"] for a in accounts),
+        *(t["id"] for t in transactions),
+        *(bank.id for bank in platform.banks.all()),
+    )
+    yield LinkedPerson(person, connection_id, ids)
+    await person.api.aclose()
 
 
 @pytest.fixture
@@ -414,7 +533,7 @@ async def anonymous(platform_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def test_walking_the_app_finds_every_domains_routes(platform_app: FastAPI) -> None:
-    paths = {endpoint.path for endpoint in endpoints(platform_app)}
+    paths = {endpoint.path for endpoint in documented(platform_app)}
     assert {
         "/api/v1/auth/signup",
         "/api/v1/me",
@@ -424,29 +543,39 @@ def test_walking_the_app_finds_every_domains_routes(platform_app: FastAPI) -> No
     } <= paths
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(data=st.data())
 async def test_malformed_requests_from_a_signed_in_person_get_problems_and_change_nothing(
-    platform_app: FastAPI, platform: Platform, person: Person, data: st.DataObject
+    platform_app: FastAPI, platform: Platform, linked: LinkedPerson, data: st.DataObject
 ) -> None:
-    routes = [e for e in endpoints(platform_app) if e.key not in SIGNED_IN_SKIPS]
-    assert person.api.headers[CSRF_HEADER]
+    api = linked.person.api
+    assert api.headers[CSRF_HEADER]
     await throw_at_every_route(
-        data, person.api, platform, routes, keep_cookies=httpx.Cookies(person.api.cookies)
+        data,
+        api,
+        platform,
+        [e for e in endpoints(platform_app) if e.key not in SIGNED_IN_SKIPS],
+        known_ids=linked.ids,
+        keep_cookies=httpx.Cookies(api.cookies),
+        # Revoking is a valid request whatever the body; keep the connection for the rest.
+        not_deleted=frozenset({linked.connection_id}),
     )
     # The person is still signed in: nothing above ended their session.
-    assert (await person.api.get("/api/v1/me")).status_code == 200
+    assert (await api.get("/api/v1/me")).status_code == 200
 
 
-@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(data=st.data())
 async def test_malformed_requests_from_anonymous_clients_get_problems_and_change_nothing(
     platform_app: FastAPI, platform: Platform, anonymous: httpx.AsyncClient, data: st.DataObject
 ) -> None:
     await throw_at_every_route(
-        data, anonymous, platform, endpoints(platform_app), keep_cookies=httpx.Cookies()
+        data,
+        anonymous,
+        platform,
+        endpoints(platform_app),
+        known_ids=tuple(bank.id for bank in platform.banks.all()),
+        keep_cookies=httpx.Cookies(),
     )
 
 
@@ -454,59 +583,86 @@ def test_openapi_lists_every_route_with_a_summary_or_description(
     platform_app: FastAPI,
 ) -> None:
     paths = platform_app.openapi()["paths"]
-    for endpoint in endpoints(platform_app):
-        operation = paths[endpoint.path][endpoint.method.lower()]
+    for endpoint in documented(platform_app):
+        assert endpoint.method.lower() in paths.get(endpoint.path, {}), endpoint.key
+        # FastAPI makes up a summary from the function name; that describes nothing.
         assert endpoint.summary or endpoint.description.strip(), endpoint.key
-        assert operation.get("summary") or operation.get("description"), endpoint.key
 
 
 def test_openapi_describes_every_request_body(platform_app: FastAPI) -> None:
     paths = platform_app.openapi()["paths"]
-    for endpoint in endpoints(platform_app):
+    for endpoint in documented(platform_app):
         if not endpoint.has_body and endpoint.key not in RAW_BODY_ROUTES:
             continue
         operation = paths[endpoint.path][endpoint.method.lower()]
         content = operation["requestBody"]["content"]
-        assert any(media.get("schema") for media in content.values()), endpoint.key
+        assert content["application/json"]["schema"], endpoint.key
 
 
 def test_openapi_describes_every_success_body(platform_app: FastAPI) -> None:
     paths = platform_app.openapi()["paths"]
-    for endpoint in endpoints(platform_app):
-        operation = paths[endpoint.path][endpoint.method.lower()]
-        successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+    for endpoint in documented(platform_app):
+        responses = paths[endpoint.path][endpoint.method.lower()]["responses"]
+        successes = {s: r for s, r in responses.items() if s[0] in "23"}
         assert successes, endpoint.key
         for status, response in successes.items():
-            if status == "204" or endpoint.key in SCHEMALESS_SUCCESS:
+            if status in ("204", "303") or endpoint.key in SCHEMALESS_SUCCESS:
                 continue
-            schema = response["content"]["application/json"]["schema"]
-            assert schema, (endpoint.key, status)
+            assert response["content"]["application/json"]["schema"], (endpoint.key, status)
 
 
-def test_openapi_documents_the_problems_of_routes_that_need_a_person(
+def test_openapi_documents_401_and_403_for_routes_that_need_a_person(
     platform_app: FastAPI,
 ) -> None:
     paths = platform_app.openapi()["paths"]
-    for endpoint in endpoints(platform_app):
+    for endpoint in documented(platform_app):
         if not endpoint.needs_person:
             continue
         responses = paths[endpoint.path][endpoint.method.lower()]["responses"]
         expected = {"401", "403"} if endpoint.method in UNSAFE_METHODS else {"401"}
         assert expected <= set(responses), endpoint.key
+
+
+def test_openapi_documents_422_for_routes_that_take_input(platform_app: FastAPI) -> None:
+    paths = platform_app.openapi()["paths"]
+    for endpoint in documented(platform_app):
+        if endpoint.has_body or endpoint.path_params or endpoint.query_params:
+            assert "422" in paths[endpoint.path][endpoint.method.lower()]["responses"], endpoint.key
+
+
+def test_openapi_describes_every_error_as_a_problem_with_a_code(platform_app: FastAPI) -> None:
+    paths = platform_app.openapi()["paths"]
+    for endpoint in documented(platform_app):
+        responses = paths[endpoint.path][endpoint.method.lower()]["responses"]
         for status, response in responses.items():
-            if status.startswith("4"):
+            if status[0] in "45":
+                assert set(response["content"]) == {PROBLEM_JSON}, (endpoint.key, status)
                 schema = response["content"][PROBLEM_JSON]["schema"]
-                assert "code" in schema["properties"], (endpoint.key, status)
+                assert "code" in schema["required"], (endpoint.key, status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="banking/webhooks.py receive() lets json.loads' RecursionError escape (a 500)",
-)
-async def test_a_signed_webhook_nested_too_deep_is_refused_as_a_problem(
-    platform_app: FastAPI, platform: Platform
+def _signed_event(event: dict[str, Any]) -> bytes:
+    return json.dumps(event).encode()
+
+
+UNSTORABLE_WEBHOOK_BODIES: Final = {
+    "nested too deep": _deeply_nested(100_000, "list"),
+    "lone surrogate in the event id": _signed_event({"id": "\ud800", "type": "x"}),
+    "lone surrogate in the account id": _signed_event(
+        {"id": "evt-2", "type": "transaction.created", "accountId": "\udfff"}
+    ),
+    "NUL in the event id": _signed_event({"id": "evt\x00", "type": "x"}),
+    "NUL in the account id": _signed_event(
+        {"id": "evt-3", "type": "transaction.booked", "accountId": "acc\x00"}
+    ),
+}
+
+
+@pytest.mark.parametrize("body", UNSTORABLE_WEBHOOK_BODIES.values(), ids=UNSTORABLE_WEBHOOK_BODIES.keys())
+async def test_a_signed_webhook_with_unstorable_text_is_refused_as_a_problem(
+    platform_app: FastAPI, platform: Platform, body: bytes
 ) -> None:
-    body = _deeply_nested(100_000, "list")
+    before = await row_counts(platform.sessions)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=platform_app, raise_app_exceptions=False),
         base_url="http://platform.test",
@@ -519,8 +675,9 @@ async def test_a_signed_webhook_nested_too_deep_is_refused_as_a_problem(
                 WEBHOOK_SIGNATURE_HEADER: hmac_signing.sign(PARTNER_SECRET, body, int(time.time())),
             },
         )
-    assert response.status_code == 400
+    assert 400 <= response.status_code < 500
     assert response.headers["content-type"] == PROBLEM_JSON
+    assert await row_counts(platform.sessions) == before
 
 
 UNKNOWN_PATHS: Final = [

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,6 +82,30 @@ class UpstreamUnavailable(DomainError):
     code = "UPSTREAM_UNAVAILABLE"
 
 
+class Problem(BaseModel):
+    """An RFC 9457 problem; ``code`` is stable, other members depend on the code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str | None = None
+
+
+def problem_responses(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the problems a route can answer with."""
+    return {
+        status: {
+            "description": description,
+            "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
+        }
+        for status, description in described.items()
+    }
+
+
 def problem(
     status: int,
     code: str,
@@ -143,6 +168,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {
+            400: "BAD_REQUEST",
             404: "NOT_FOUND",
             405: "METHOD_NOT_ALLOWED",
             401: "UNAUTHENTICATED",

@@ -18,6 +18,7 @@ from bankchat.banking.schemas import (
     AccountOut,
     AccountSyncOut,
     BalanceOut,
+    BankEvent,
     BankOut,
     ConnectionOut,
     Id,
@@ -29,6 +30,7 @@ from bankchat.banking.schemas import (
     TransactionOut,
     WebhookAck,
 )
+from bankchat.errors import problem_responses
 from bankchat.identity.deps import CurrentPerson
 from bankchat.platform import Platform
 from bankchat.vault.purposes import Purpose
@@ -37,12 +39,23 @@ from bankchat.vault.records import Balance, StoredTransaction
 router = APIRouter(tags=["banking"])
 hooks = APIRouter(tags=["bank webhooks"])
 
-_PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Not logged in (NOT_AUTHENTICATED)."},
-    403: {"description": "CSRF token missing or wrong (CSRF_FAILED), or read denied."},
-    404: {"description": "Unknown, or not the caller's (CONNECTION_UNKNOWN, UNKNOWN_BANK)."},
-    502: {"description": "The bank could not be reached or refused (BANK_REFUSED)."},
-}
+_PROBLEMS = problem_responses(
+    {
+        401: "Not logged in (NOT_AUTHENTICATED).",
+        403: "CSRF token missing or wrong (CSRF_FAILED), or read denied.",
+        404: "Unknown, or not the caller's (CONNECTION_UNKNOWN, UNKNOWN_BANK).",
+        502: "The bank could not be reached or refused (BANK_REFUSED).",
+    }
+)
+_INVALID = problem_responses({422: "Invalid request (VALIDATION_FAILED)."})
+_WEBHOOK_PROBLEMS = problem_responses(
+    {
+        400: "The signed body is not an event with id and type (BAD_REQUEST).",
+        401: "Signature missing or invalid (SIGNATURE_MISSING, SIGNATURE_INVALID).",
+        404: "No such bank (UNKNOWN_BANK).",
+        422: "The bank id cannot be one (VALIDATION_FAILED).",
+    }
+)
 
 
 def client_ip(request: Request) -> str:
@@ -151,7 +164,7 @@ async def list_banks(platform: PlatformDep) -> list[BankOut]:
     "/connections",
     status_code=201,
     response_model=LinkStartedOut,
-    responses={**_PROBLEMS, 422: {"description": "Invalid request (VALIDATION_FAILED)."}},
+    responses={**_PROBLEMS, **_INVALID},
 )
 async def start_link(
     body: LinkRequest,
@@ -174,7 +187,7 @@ async def start_link(
     return LinkStartedOut(redirect_url=started.redirect_url, expires_at=started.expires_at)
 
 
-@router.get("/connections/callback", status_code=303, responses=_PROBLEMS)
+@router.get("/connections/callback", status_code=303, responses={**_PROBLEMS, **_INVALID})
 async def link_callback(
     request: Request,
     me: CurrentPerson,
@@ -215,16 +228,25 @@ async def list_connections(
     ]
 
 
-@router.get("/connections/{connection_id}", response_model=ConnectionOut, responses=_PROBLEMS)
+@router.get(
+    "/connections/{connection_id}",
+    response_model=ConnectionOut,
+    responses={**_PROBLEMS, **_INVALID},
+)
 async def get_connection(
     connection_id: Id, me: CurrentPerson, platform: PlatformDep, session: SessionDep
 ) -> ConnectionOut:
+    """One of the caller's connections, ended or not."""
     return connection_out(
         platform, await service.get_connection(session, me.person.id, connection_id)
     )
 
 
-@router.delete("/connections/{connection_id}", response_model=ConnectionOut, responses=_PROBLEMS)
+@router.delete(
+    "/connections/{connection_id}",
+    response_model=ConnectionOut,
+    responses={**_PROBLEMS, **_INVALID},
+)
 async def revoke_connection(
     connection_id: Id,
     me: CurrentPerson,
@@ -242,7 +264,11 @@ async def revoke_connection(
     return connection_out(platform, connection)
 
 
-@router.post("/connections/{connection_id}/sync", response_model=SyncOut, responses=_PROBLEMS)
+@router.post(
+    "/connections/{connection_id}/sync",
+    response_model=SyncOut,
+    responses={**_PROBLEMS, **_INVALID},
+)
 async def sync_now(
     connection_id: Id,
     request: Request,
@@ -302,7 +328,11 @@ async def list_accounts(
     ]
 
 
-@router.get("/transactions", response_model=list[TransactionOut], responses=_PROBLEMS)
+@router.get(
+    "/transactions",
+    response_model=list[TransactionOut],
+    responses={**_PROBLEMS, **_INVALID},
+)
 async def list_transactions(
     me: CurrentPerson,
     platform: PlatformDep,
@@ -324,7 +354,9 @@ async def list_transactions(
     return [transaction_out(t) for t in stored]
 
 
-@router.patch("/transactions/{transaction_id}", status_code=204, responses=_PROBLEMS)
+@router.patch(
+    "/transactions/{transaction_id}", status_code=204, responses={**_PROBLEMS, **_INVALID}
+)
 async def annotate_transaction(
     transaction_id: Id,
     body: NoteRequest,
@@ -347,10 +379,17 @@ async def annotate_transaction(
     "/hooks/banks/{bank_id}",
     status_code=202,
     response_model=WebhookAck,
-    responses={401: {"description": "Signature missing or invalid (SIGNATURE_INVALID)."}},
+    responses=_WEBHOOK_PROBLEMS,
+    # The route reads the raw body itself (the signature covers its exact bytes).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BankEvent.model_json_schema()}},
+        }
+    },
 )
 async def bank_webhook(
-    bank_id: str,
+    bank_id: Id,
     request: Request,
     platform: PlatformDep,
     signature: Annotated[str | None, Header(alias="X-Bankchat-Signature")] = None,

@@ -126,6 +126,26 @@ class NoteRequest(Request):
     note: str | None = Field(default=None, max_length=500)
 
 
+# Ids and codes a bank sends: printable ASCII tokens, so nothing odd is stored or logged.
+Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+
+
+class BankEvent(Wire):
+    """What a bank's webhook delivery carries: ids and codes only (docs/partner-api.md).
+    Unknown fields are ignored, so a bank may add some."""
+
+    id: Annotated[Token, StringConstraints(max_length=64)]
+    type: Annotated[Token, StringConstraints(max_length=40)] = Field(
+        examples=["transaction.created"]
+    )
+    created: datetime | None = None
+    bank_id: Token | None = None
+    account_id: Token | None = None
+    transaction_id: Token | None = None
+    card_id: Token | None = None
+    reason: Token | None = None
+
+
 class WebhookAck(Wire):
     accepted: bool
     duplicate: bool

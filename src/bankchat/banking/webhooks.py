@@ -7,13 +7,12 @@ sync, with the consent, budgeted and audited like any other read.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +20,7 @@ from bankchat import hmac_signing
 from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount, WebhookEvent
 from bankchat.banking.partner_client import PartnerClient
 from bankchat.banking.psd2_errors import Psd2Error
+from bankchat.banking.schemas import BankEvent
 from bankchat.banking.sync import SYNC_REQUESTED
 from bankchat.db import transaction
 from bankchat.errors import DomainError, Unauthenticated
@@ -68,12 +68,13 @@ async def receive(
     except hmac_signing.SignatureError as exc:
         raise BadSignature(f"The signature is not valid: {exc}") from exc
     try:
-        event: dict[str, Any] = json.loads(body)
-        event_id, event_type = str(event["id"]), str(event["type"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DomainError("The event is not a JSON object with id and type.") from exc
-    if len(event_id) > 64 or len(event_type) > 40:
-        raise DomainError("The event id or type is too long.")
+        event = BankEvent.model_validate_json(body)
+    except ValidationError as exc:
+        raise DomainError(
+            "The event is not a JSON object with an id, a type and ids as short tokens.",
+            code="INVALID_EVENT",
+        ) from exc
+    event_id, event_type = event.id, event.type
     try:
         async with transaction(platform.sessions) as session:
             session.add(
@@ -87,8 +88,8 @@ async def receive(
     except IntegrityError:
         return WebhookResult(duplicate=True, connections=[])
     connections: list[str] = []
-    account_id = event.get("accountId")
-    if event_type in DATA_EVENTS and isinstance(account_id, str):
+    account_id = event.account_id
+    if event_type in DATA_EVENTS and account_id is not None:
         async with platform.sessions() as session:
             result = await session.execute(
                 select(LinkedAccount.connection_id)
@@ -105,12 +106,18 @@ async def receive(
     # Other events (suspicious payments, card blocks) are for the fraud domain.
     await platform.bus.publish(
         f"bank.{event_type}",
-        {"bankId": bank_id, "eventId": event_id, **{k: event.get(k) for k in _IDS if k in event}},
+        {
+            "bankId": bank_id,
+            "eventId": event_id,
+            **event.model_dump(
+                mode="json",
+                by_alias=True,
+                exclude_none=True,
+                include={"account_id", "transaction_id", "card_id", "reason", "created"},
+            ),
+        },
     )
     return WebhookResult(duplicate=False, connections=connections)
-
-
-_IDS = ("accountId", "transactionId", "cardId", "reason", "created")
 
 
 async def forget_old_events(platform: Platform) -> None:

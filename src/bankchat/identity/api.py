@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.config import Settings
+from bankchat.errors import problem_responses
 from bankchat.identity import service
 from bankchat.identity.deps import (
     CSRF_COOKIE,
@@ -29,7 +30,6 @@ from bankchat.identity.schemas import (
     ProfileUpdate,
     SessionOut,
     SignUpRequest,
-    problem_responses,
 )
 from bankchat.identity.service import NewSession
 

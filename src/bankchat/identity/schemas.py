@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -121,27 +121,3 @@ class SessionOut(_Response):
 
     person: PersonOut
     csrf_token: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem; ``code`` is stable, other members depend on the code."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
-    instance: str | None = None
-
-
-def problem_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for the problems a route can answer with."""
-    return {
-        status: {
-            "description": description,
-            "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
-        }
-        for status, description in described.items()
-    }

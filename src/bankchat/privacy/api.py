@@ -12,6 +12,7 @@ from starlette.background import BackgroundTasks
 from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.banking import service as banking
 from bankchat.banking.api import connection_out
+from bankchat.errors import problem_responses
 from bankchat.identity.deps import CurrentPerson
 from bankchat.privacy import access_log, service
 from bankchat.privacy.schemas import (
@@ -25,10 +26,13 @@ from bankchat.vault.purposes import Purpose
 
 router = APIRouter(prefix="/privacy", tags=["privacy center"])
 
-_PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Not logged in (NOT_AUTHENTICATED)."},
-    403: {"description": "CSRF token missing or wrong (CSRF_FAILED)."},
-}
+_PROBLEMS = problem_responses(
+    {
+        401: "Not logged in (NOT_AUTHENTICATED).",
+        403: "CSRF token missing or wrong (CSRF_FAILED).",
+    }
+)
+_INVALID = problem_responses({422: "Invalid request (VALIDATION_FAILED)."})
 
 
 @router.get("/connections", response_model=list[PrivacyConnectionOut], responses=_PROBLEMS)
@@ -70,7 +74,7 @@ async def connections(
     return result
 
 
-@router.get("/access-log", response_model=AccessLogOut, responses=_PROBLEMS)
+@router.get("/access-log", response_model=AccessLogOut, responses={**_PROBLEMS, **_INVALID})
 async def access_log_route(
     me: CurrentPerson,
     platform: PlatformDep,
@@ -119,7 +123,18 @@ async def export(me: CurrentPerson, platform: PlatformDep, session: SessionDep) 
     )
 
 
-@router.post("/erase", status_code=204, responses=_PROBLEMS)
+@router.post(
+    "/erase",
+    status_code=204,
+    responses=problem_responses(
+        {
+            401: "Not logged in (NOT_AUTHENTICATED).",
+            403: "CSRF token missing or wrong (CSRF_FAILED).",
+            422: "Invalid request (VALIDATION_FAILED), or not the person's email "
+            "address (CONFIRMATION_MISMATCH).",
+        }
+    ),
+)
 async def erase(
     body: EraseRequest,
     me: CurrentPerson,
