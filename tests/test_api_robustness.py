@@ -658,7 +658,9 @@ UNSTORABLE_WEBHOOK_BODIES: Final = {
 }
 
 
-@pytest.mark.parametrize("body", UNSTORABLE_WEBHOOK_BODIES.values(), ids=UNSTORABLE_WEBHOOK_BODIES.keys())
+@pytest.mark.parametrize(
+    "body", UNSTORABLE_WEBHOOK_BODIES.values(), ids=UNSTORABLE_WEBHOOK_BODIES.keys()
+)
 async def test_a_signed_webhook_with_unstorable_text_is_refused_as_a_problem(
     platform_app: FastAPI, platform: Platform, body: bytes
 ) -> None:
