@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from bankchat.cli import app
@@ -198,3 +200,18 @@ def test_sync_command_syncs_every_valid_connection_with_a_progress_table(
     unknown = CliRunner().invoke(app, ["sync", "--person", "nobody@example.org"])
     assert unknown.exit_code == 1
     assert "no person" in unknown.output
+
+
+async def test_the_demo_person_is_created_once_and_can_log_in(platform_app: FastAPI) -> None:
+    from bankchat.cli import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo_person
+
+    platform = platform_app.state.platform
+    await ensure_demo_person(platform)
+    await ensure_demo_person(platform)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=platform_app), base_url="http://platform.test"
+    ) as api:
+        response = await api.post(
+            "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        )
+    assert response.status_code == 200, response.text

@@ -8,12 +8,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from bankchat import housekeeping
+from bankchat import housekeeping, web
 from bankchat.banking import api as banking_api
 from bankchat.banking import worker
 from bankchat.errors import install_problem_handlers
 from bankchat.identity import api as identity_api
+from bankchat.messaging import api as messaging_api
+from bankchat.messaging import gateway as messaging_gateway
+from bankchat.messaging.notices import subscribe_notices
 from bankchat.platform import Platform
 from bankchat.privacy import api as privacy_api
 
@@ -27,14 +31,21 @@ def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_notices = subscribe_notices(platform)
         if not background:
-            yield
+            try:
+                yield
+            finally:
+                stop_notices()
+                await messaging_gateway.shutdown(_app)
             return
         unsubscribe = worker.subscribe_sync(platform)
         task = asyncio.create_task(housekeeping.periodic(platform), name="bankchat-housekeeping")
         try:
             yield
         finally:
+            stop_notices()
+            await messaging_gateway.shutdown(_app)
             unsubscribe()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -54,5 +65,9 @@ def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
     app.include_router(identity_api.router, prefix="/api/v1")
     app.include_router(banking_api.router, prefix="/api/v1")
     app.include_router(privacy_api.router, prefix="/api/v1")
+    app.include_router(messaging_api.router, prefix="/api/v1")
+    app.add_api_websocket_route("/api/v1/ws", messaging_gateway.websocket_endpoint)
     app.include_router(banking_api.hooks)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

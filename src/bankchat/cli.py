@@ -13,6 +13,7 @@ from bankchat.banking.registry import BankEntry, load_banks_file
 from bankchat.config import Settings, get_settings
 from bankchat.instance import ensure_instance
 from bankchat.logging import configure_logging
+from bankchat.platform import Platform
 from bankchat.sandbox.world import World
 from bankchat.secrets_file import read_or_create_secret
 
@@ -207,6 +208,28 @@ def serve() -> None:
     asyncio.run(_run())
 
 
+DEMO_EMAIL = "demo@bankchat.example"
+DEMO_PASSWORD = "lindenblatt-kranich-2026"  # noqa: S105 (printed on purpose: a demo account)
+
+
+async def ensure_demo_person(platform: Platform) -> None:
+    """The ready demo person of ``bankchat demo`` (created once, kept across runs)."""
+    from bankchat.identity import passwords
+    from bankchat.identity import service as identity
+
+    async with db.transaction(platform.sessions) as session:
+        if await identity.find_person_by_email(session, DEMO_EMAIL) is None:
+            await identity.sign_up(
+                session,
+                email=DEMO_EMAIL,
+                display_name="Demo",
+                password=DEMO_PASSWORD,
+                language="en",
+                hasher=passwords.hasher(platform.settings.password_hash_profile),
+                now=platform.clock(),
+            )
+
+
 @app.command("demo")
 def demo() -> None:
     """Run bankchat on its embedded defaults: SQLite, in-process bus, sandbox banks."""
@@ -225,6 +248,7 @@ def demo() -> None:
 
     async def _run() -> None:
         async with open_platform(settings, sandbox_bank_entries(settings, secret)) as platform:
+            await ensure_demo_person(platform)
             log_level = settings.log_level.lower()
             servers: list[uvicorn.Server] = [
                 uvicorn_server(
@@ -243,8 +267,10 @@ def demo() -> None:
                 ),
             ]
             console.print(
-                f"\nbankchat demo: open [bold]{platform.public_url}/[/bold] "
-                f"(API docs at {platform.public_url}/docs)\n"
+                f"\nbankchat demo: open [bold]{platform.public_url}/[/bold] and log in as "
+                f"[bold]{DEMO_EMAIL}[/bold] with the password [bold]{DEMO_PASSWORD}[/bold] "
+                f"(or sign up). API docs at {platform.public_url}/docs\n",
+                soft_wrap=True,
             )
             await serve_all(servers)
 

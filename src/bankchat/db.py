@@ -81,7 +81,8 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``; on SQLite with foreign keys and WAL switched on."""
-    engine = create_async_engine(url, **kwargs)
+    # Statement parameters can be bank data or message text: never in error messages.
+    engine = create_async_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
     return engine

@@ -37,6 +37,7 @@ from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import Balance, StoredTransaction
 
 router = APIRouter(tags=["banking"])
+
 hooks = APIRouter(tags=["bank webhooks"])
 
 _PROBLEMS = problem_responses(
@@ -211,6 +212,15 @@ async def link_callback(
         target += f"&reason={result.reason}"
     if result.connection_id:
         target += f"&connection={result.connection_id}"
+        background.add_task(
+            platform.bus.publish,
+            service.CONNECTION_LINKED,
+            {
+                "personId": me.person.id,
+                "connectionId": result.connection_id,
+                "bankId": result.bank_id,
+            },
+        )
         # The person has just been at their bank, so the first sync counts as theirs.
         background.add_task(
             sync.sync_connection, platform, result.connection_id, psu_ip=client_ip(request)
@@ -261,6 +271,11 @@ async def revoke_connection(
     # After the commit (which precedes the response): the bank is told once we have ended
     # the connection ourselves, and no lock of ours waits on the bank's answer.
     background.add_task(service.delete_at_bank, platform, connection_id)
+    background.add_task(
+        platform.bus.publish,
+        service.CONNECTION_ENDED,
+        {"personId": me.person.id, "connectionId": connection_id, "bankId": connection.bank_id},
+    )
     return connection_out(platform, connection)
 
 

@@ -48,6 +48,9 @@ Scope = Literal["balances", "transactions"]
 SCOPES: tuple[Scope, ...] = ("balances", "transactions")
 SYSTEM_ACTOR = "system:banking"
 ERASED_PERSON = "erased"
+# Bus subjects for the chat (and anything else) to tell the person.
+CONNECTION_LINKED = "banking.connection.linked"
+CONNECTION_ENDED = "banking.connection.ended"
 
 
 class ConnectionInactive(Conflict):
@@ -65,6 +68,7 @@ class LinkOutcome:
     outcome: Literal["linked", "denied", "failed"]
     connection_id: str | None
     reason: str | None = None
+    bank_id: str | None = None
 
 
 def person_actor(person_id: str) -> str:
@@ -254,7 +258,7 @@ async def complete_link(
             "validUntil": connection.valid_until.isoformat(),
         },
     )
-    return LinkOutcome("linked", connection.id)
+    return LinkOutcome("linked", connection.id, bank_id=bank.id)
 
 
 def account_details(linked: LinkedAccount, account: Psd2Account) -> AccountDetails:
@@ -429,6 +433,15 @@ async def note_consent_gone(
     # The bank's consent is dead; its id identifies nothing we may still use.
     connection.external_consent_id = None
     connection.bank_deletion_pending = False
+    await platform.bus.publish(
+        CONNECTION_ENDED,
+        {
+            "personId": connection.person_id,
+            "connectionId": connection.id,
+            "bankId": connection.bank_id,
+            "status": connection.status,
+        },
+    )
 
 
 async def expire_due(platform: Platform, session: AsyncSession) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bankchat.banking import service as banking
 from bankchat.errors import DomainError
 from bankchat.identity import service as identity
+from bankchat.messaging import service as messaging
 from bankchat.platform import Platform
 
 
@@ -85,4 +86,5 @@ async def erase_everything(
     await platform.vault.erase_person(
         session, person_id=person_id, actor=banking.person_actor(person_id)
     )
+    await messaging.forget_person(session, person_id)
     await identity.erase_person(session, person_id)

@@ -1,0 +1,55 @@
+"""Notices in a person's assistant chat about their bank connections: linked, ended,
+about to expire. Banking publishes the events; this turns each into one notice (the
+event id makes a repeated event post nothing new) and delivers it live."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bankchat.db import transaction
+from bankchat.messaging import service
+from bankchat.platform import Platform
+
+logger = logging.getLogger(__name__)
+
+# Bus subject -> the notice code the web client renders (see web/static/i18n.js).
+NOTICES = {
+    "banking.connection.linked": "BANK_LINKED",
+    "banking.connection.ended": "BANK_REVOKED",
+    "banking.consent.expiring": "CONSENT_EXPIRING",
+}
+
+
+def subscribe_notices(platform: Platform) -> Callable[[], None]:
+    """Post a notice for every connection event; returns the unsubscribe function."""
+
+    async def handle(subject: str, payload: dict[str, Any]) -> None:
+        person_id, connection_id = payload.get("personId"), payload.get("connectionId")
+        if not isinstance(person_id, str) or not isinstance(connection_id, str):
+            return
+        code = NOTICES[subject]
+        bank_id = str(payload.get("bankId", ""))
+        bank = platform.banks.get(bank_id).name if bank_id in platform.banks else bank_id
+        params: dict[str, Any] = {"bank": bank}
+        if "daysLeft" in payload:
+            params["days"] = payload["daysLeft"]
+        async with transaction(platform.sessions) as session:
+            sent = await service.post_notice(
+                session,
+                person_id,
+                code,
+                params,
+                now=platform.clock(),
+                client_id=f"{code.lower()}-{connection_id}",
+            )
+        await service.publish_sent(platform.bus, sent)
+
+    unsubscribers = [platform.bus.subscribe(subject, handle) for subject in NOTICES]
+
+    def unsubscribe() -> None:
+        for each in unsubscribers:
+            each()
+
+    return unsubscribe

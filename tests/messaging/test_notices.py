@@ -1,0 +1,50 @@
+"""Notices about bank connections in the person's assistant chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from bankchat.messaging.notices import subscribe_notices
+from bankchat.platform import Platform
+from tests.platform_support import Person, link, sign_up
+
+
+async def _assistant_notices(person: Person) -> list[dict[str, Any]]:
+    conversations = (await person.api.get("/api/v1/conversations")).json()
+    [assistant] = [c for c in conversations if c["kind"] == "assistant"]
+    page = (await person.api.get(f"/api/v1/conversations/{assistant['id']}/messages")).json()
+    return [m["body"] for m in page["messages"] if m["kind"] == "notice"]
+
+
+async def test_linking_and_revoking_a_bank_are_told_in_the_assistant_chat(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    unsubscribe = subscribe_notices(platform)
+    try:
+        person = await sign_up(platform_app)
+        connection_id = await link(person, "nordbank")
+        await platform.bus.drain()
+        assert await _assistant_notices(person) == [
+            {"code": "BANK_LINKED", "params": {"bank": "Nordbank Test"}}
+        ]
+        await person.api.delete(f"/api/v1/connections/{connection_id}")
+        await platform.bus.drain()
+        notices = await _assistant_notices(person)
+    finally:
+        unsubscribe()
+    assert [n["code"] for n in notices] == ["BANK_LINKED", "BANK_REVOKED"]
+
+
+async def test_a_repeated_event_posts_one_notice(platform_app: FastAPI, platform: Platform) -> None:
+    unsubscribe = subscribe_notices(platform)
+    try:
+        person = await sign_up(platform_app)
+        event = {"personId": person.id, "connectionId": "c-1", "bankId": "nordbank"}
+        for _ in range(2):
+            await platform.bus.publish("banking.connection.linked", event)
+        await platform.bus.drain()
+    finally:
+        unsubscribe()
+    assert len(await _assistant_notices(person)) == 1
