@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from bankchat.messaging.models import Conversation, ConversationMember
 from bankchat.messaging.notices import subscribe_notices
 from bankchat.platform import Platform
 from tests.platform_support import Person, link, sign_up
@@ -48,3 +50,23 @@ async def test_a_repeated_event_posts_one_notice(platform_app: FastAPI, platform
     finally:
         unsubscribe()
     assert len(await _assistant_notices(person)) == 1
+
+
+async def test_a_new_person_gets_the_assistant_chat_at_sign_up(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    unsubscribe = subscribe_notices(platform)
+    try:
+        person = await sign_up(platform_app)
+        await platform.bus.drain()
+    finally:
+        unsubscribe()
+    async with platform.sessions() as session:
+        kinds = (
+            await session.execute(
+                select(Conversation.kind)
+                .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+                .where(ConversationMember.member_id == person.id)
+            )
+        ).scalars()
+        assert list(kinds) == ["assistant"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.config import Settings
@@ -115,6 +115,7 @@ async def sign_up(
     response: Response,
     session: SessionDep,
     platform: PlatformDep,
+    background: BackgroundTasks,
 ) -> SessionOut:
     _refuse_cross_site(request)
     settings = platform.settings
@@ -130,6 +131,8 @@ async def sign_up(
     )
     new = await service.start_session(session, person.id, now=now, lifetime=_lifetime(settings))
     _set_session_cookies(response, request, settings, new, now)
+    # After the commit: other domains set up what a new person has (the assistant chat).
+    background.add_task(platform.bus.publish, service.PERSON_CREATED, {"personId": person.id})
     return SessionOut(person=PersonOut.model_validate(person), csrf_token=new.csrf_token)
 
 

@@ -38,6 +38,10 @@ IP_MAX_LENGTH: Final = 45
 WRONG_CREDENTIALS: Final = "The email address or the password is wrong."
 
 
+# Published on the bus after a sign-up is committed.
+PERSON_CREATED = "identity.person.created"
+
+
 class EmailTaken(Conflict):
     code = "EMAIL_TAKEN"
 

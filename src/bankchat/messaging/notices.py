@@ -1,6 +1,7 @@
-"""Notices in a person's assistant chat about their bank connections: linked, ended,
-about to expire. Banking publishes the events; this turns each into one notice (the
-event id makes a repeated event post nothing new) and delivers it live."""
+"""The assistant chat's side of other domains' events: every new person gets their
+assistant conversation at sign-up, and notices tell them about their bank connections
+(linked, ended, about to expire). Each event posts once (the connection id makes a
+repeated event post nothing new) and is delivered live."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bankchat.db import transaction
+from bankchat.identity.service import PERSON_CREATED
 from bankchat.messaging import service
 from bankchat.platform import Platform
 
@@ -46,7 +48,16 @@ def subscribe_notices(platform: Platform) -> Callable[[], None]:
             )
         await service.publish_sent(platform.bus, sent)
 
+    async def welcome(_subject: str, payload: dict[str, Any]) -> None:
+        person_id = payload.get("personId")
+        if isinstance(person_id, str):
+            async with transaction(platform.sessions) as session:
+                await service.ensure_assistant_conversation(
+                    session, person_id, now=platform.clock()
+                )
+
     unsubscribers = [platform.bus.subscribe(subject, handle) for subject in NOTICES]
+    unsubscribers.append(platform.bus.subscribe(PERSON_CREATED, welcome))
 
     def unsubscribe() -> None:
         for each in unsubscribers:
