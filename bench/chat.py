@@ -63,12 +63,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def serve(port: int, data_dir: Path) -> None:
     """Serve an embedded platform on ``port``; print the port and PID once listening."""
-    import uvicorn
     from pydantic import SecretStr
 
     from bankchat.app import create_app
     from bankchat.config import Settings
-    from bankchat.server import open_platform
+    from bankchat.server import open_platform, uvicorn_server
 
     settings = Settings(
         data_dir=data_dir,
@@ -81,10 +80,9 @@ def serve(port: int, data_dir: Path) -> None:
     async def run() -> None:
         async with open_platform(settings, banks=[]) as platform:
             app = create_app(platform, background=False)
-            config = uvicorn.Config(
-                app, host="127.0.0.1", port=port, log_level="warning", access_log=False
-            )
-            server = uvicorn.Server(config)
+            # The product's server settings, as `bankchat serve` uses them.
+            server = uvicorn_server(app, host="127.0.0.1", port=port, log_level="warning")
+            server.config.access_log = False
             task = asyncio.create_task(server.serve())
             while not server.started:
                 if task.done():

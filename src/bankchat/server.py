@@ -71,6 +71,9 @@ def uvicorn_server(app: object, *, host: str, port: int, log_level: str) -> uvic
         log_level=log_level,
         log_config=None,  # keep bankchat's structured logging for uvicorn's records too
         lifespan="on",
+        # Chat frames are small JSON; compressing each one per socket costs more CPU than
+        # the bytes it saves on loopback or a LAN.
+        ws_per_message_deflate=False,
     )
     return uvicorn.Server(config)
 
