@@ -32,58 +32,82 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
+class _Subscription:
+    """One handler with its own queue and task: a slow consumer (a bank sync, say) holds
+    up only its own events, never the chat's."""
+
+    def __init__(self, pattern: str, handler: Handler) -> None:
+        self.pattern = pattern
+        self.handler = handler
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+        self.pending = 0
+
+    def offer(self, subject: str, payload: dict[str, Any]) -> None:
+        if not fnmatch.fnmatchcase(subject, self.pattern):
+            return
+        self.pending += 1
+        self.queue.put_nowait((subject, payload))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._deliver(), name=f"bankchat-bus {self.pattern}")
+
+    async def _deliver(self) -> None:
+        while True:
+            subject, payload = await self.queue.get()
+            try:
+                await self.handler(subject, payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("bus handler for %s failed on %s", self.pattern, subject)
+            finally:
+                self.pending -= 1
+                self.queue.task_done()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+
 class InProcessBus:
-    """Delivers events to the matching handlers of this process, in publish order.
+    """Delivers events to the matching handlers of this process.
 
     ``publish`` only enqueues: a webhook answered by the bank's timeout, or a chat message,
-    must not wait for a slow consumer. One task delivers in order; a failing handler is
-    logged and does not stop delivery to the others, so one broken consumer cannot
-    silence, say, the fraud warnings.
+    must not wait for a slow consumer. Each subscription gets the events in publish order
+    from a task of its own, so a slow or failing handler (logged) delays or silences no
+    other: chat delivery never waits behind a bank sync.
     """
 
     def __init__(self) -> None:
-        self._handlers: list[tuple[str, Handler]] = []
-        self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._subscriptions: list[_Subscription] = []
 
     async def publish(self, subject: str, payload: dict[str, Any]) -> None:
-        self._queue.put_nowait((subject, payload))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._deliver(), name="bankchat-bus")
+        for subscription in list(self._subscriptions):
+            subscription.offer(subject, payload)
 
     def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
-        entry = (pattern, handler)
-        self._handlers.append(entry)
+        subscription = _Subscription(pattern, handler)
+        self._subscriptions.append(subscription)
 
         def unsubscribe() -> None:
-            if entry in self._handlers:
-                self._handlers.remove(entry)
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+            if subscription.task is not None:
+                subscription.task.cancel()
 
         return unsubscribe
 
     async def drain(self) -> None:
-        """Wait until every event published so far has been handled."""
-        await self._queue.join()
+        """Wait until every event published so far has been handled (and what handling
+        them published in turn)."""
+        while any(s.pending for s in self._subscriptions):
+            for subscription in list(self._subscriptions):
+                await subscription.queue.join()
 
     async def close(self) -> None:
         """Stop delivering; events still queued are dropped."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _deliver(self) -> None:
-        while True:
-            subject, payload = await self._queue.get()
-            try:
-                for pattern, handler in list(self._handlers):
-                    if fnmatch.fnmatchcase(subject, pattern):
-                        try:
-                            await handler(subject, payload)
-                        except asyncio.CancelledError:
-                            raise
-                        except Exception:
-                            logger.exception("bus handler for %s failed on %s", pattern, subject)
-            finally:
-                self._queue.task_done()
+        for subscription in list(self._subscriptions):
+            await subscription.stop()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat import db
 from bankchat.api_deps import PlatformDep, SessionDep
+from bankchat.bus import InProcessBus
 from bankchat.config import Settings
 from bankchat.errors import install_problem_handlers
 from bankchat.identity.api import router
@@ -72,7 +73,9 @@ def identity_app(
     one that, like the privacy export, reads through the request's session and then
     writes in a transaction of its own (as the vault does)."""
     app = FastAPI()
-    app.state.platform = SimpleNamespace(settings=settings, sessions=sessions, clock=clock)
+    app.state.platform = SimpleNamespace(
+        settings=settings, sessions=sessions, clock=clock, bus=InProcessBus()
+    )
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")
 

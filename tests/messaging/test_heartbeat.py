@@ -37,3 +37,12 @@ async def test_a_client_that_answers_pings_stays_connected(served: Served) -> No
         await socket_.send({"type": "pong"})
     assert pings >= 4
     assert served.gateway.connections_of(anna.id) == 1
+
+
+async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_log_out(
+    served: Served,
+) -> None:
+    anna = await sign_up(served.app)
+    ws = await open_socket(served, anna)
+    await anna.post("/api/v1/auth/logout")
+    assert await close_code_after_draining(ws) == 4401

@@ -15,6 +15,7 @@ from tests.messaging.conftest import (
     open_socket,
     quiet_frames,
     receive,
+    session_token,
     socket_of,
 )
 from tests.platform_support import sign_up
@@ -34,8 +35,10 @@ async def test_a_socket_without_a_session_is_closed_4401(served: Served) -> None
 
 async def test_a_socket_with_an_ended_session_is_closed_4401(served: Served) -> None:
     anna = await sign_up(served.app)
+    token = session_token(anna)
     await anna.post("/api/v1/auth/logout")
-    anna.api.cookies.set("bankchat_session", "no-longer-valid")
+    # The token that was valid a moment ago, presented again after the log-out.
+    anna.api.cookies.set("bankchat_session", token)
     assert await close_code(served, person=anna) == 4401
 
 
@@ -238,6 +241,17 @@ async def test_typing_reaches_the_other_member_only(served: Served) -> None:
         "personId": anna.id,
     }
     assert await quiet_frames(typist.ws) == []
+
+
+async def test_a_flood_of_typing_signals_reaches_the_other_member_once(served: Served) -> None:
+    anna, ben = await sign_up(served.app), await sign_up(served.app)
+    conversation = await direct_conversation(anna, ben)
+    typist, reader = await socket_of(served, anna), await socket_of(served, ben)
+    for _ in range(200):
+        await typist.send({"type": "typing", "conversationId": conversation})
+    frames = [await reader.next(), *await quiet_frames(reader.ws, 0.5)]
+    assert [f["type"] for f in frames] == ["typing"]
+    assert served.gateway.connections_of(ben.id) == 1
 
 
 async def test_a_read_receipt_reaches_the_other_member(served: Served) -> None:

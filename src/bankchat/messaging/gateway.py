@@ -57,6 +57,8 @@ CLOSE_NOT_LOGGED_IN: Final = 4401
 CLOSE_FOREIGN_ORIGIN: Final = 4403
 
 _STATE_KEY: Final = "messaging_gateway"
+# Seconds between typing signals one socket passes on per conversation.
+TYPING_INTERVAL = 2.0
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -100,6 +102,9 @@ class Connection:
         self.disconnected = False
         self.closed = asyncio.Event()
         self.members: dict[str, list[str]] = {}
+        self.token: str | None = None
+        # conversation id -> when this socket last passed on a typing signal
+        self.typing_at: dict[str, float] = {}
 
     def close(self, code: int) -> None:
         if self.close_code is None:
@@ -130,6 +135,8 @@ class Connection:
         self._pass_on(frame, text)
 
     def _pass_on(self, frame: dict[str, Any], text: str) -> None:
+        if frame["type"] == "typing" and self.queue.qsize() > self.queue.maxsize // 2:
+            return  # a hint, dropped rather than ever closing a busy socket for it
         if frame["type"] == "message":
             message = frame["message"]
             if message["seq"] <= self.floors.get(message["conversationId"], 0):
@@ -247,6 +254,7 @@ class Gateway:
             return
         self.start()
         connection = Connection(signed_in.person.id, self.queue_size)
+        connection.token = token
         self._register(connection)
         connection.push(
             _dumps(
@@ -296,6 +304,16 @@ class Gateway:
             await asyncio.sleep(self.heartbeat_seconds)
             if connection.unanswered_pings >= UNANSWERED_PINGS_ALLOWED:
                 connection.close(CLOSE_GOING_AWAY)
+                return
+            # A socket lives no longer than its session: log-out, expiry or erasure
+            # closes it within one heartbeat.
+            if connection.token is None or (
+                await authenticate(
+                    self.platform.sessions, connection.token, now=self.platform.clock()
+                )
+                is None
+            ):
+                connection.close(CLOSE_NOT_LOGGED_IN)
                 return
             connection.unanswered_pings += 1
             connection.push(_PING)
@@ -349,6 +367,8 @@ class Gateway:
             )
 
     async def _send(self, connection: Connection, frame: SendFrame) -> None:
+        # A message ends the typing: the next keystroke may signal again at once.
+        connection.typing_at.pop(frame.conversation_id, None)
         sent = await service.send_and_commit(
             self.platform.sessions,
             conversation_id=frame.conversation_id,
@@ -403,6 +423,14 @@ class Gateway:
             )
 
     async def _typing(self, connection: Connection, frame: TypingFrame) -> None:
+        # At most one signal per conversation every few seconds per socket: typing is a
+        # hint, and a flood of it must not fill anyone's queue.
+        now = asyncio.get_running_loop().time()
+        if now - connection.typing_at.get(frame.conversation_id, -TYPING_INTERVAL) < (
+            TYPING_INTERVAL
+        ):
+            return
+        connection.typing_at[frame.conversation_id] = now
         members = await self._members(connection, frame.conversation_id)
         await service.publish_to_others(
             self.platform.bus,

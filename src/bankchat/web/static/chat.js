@@ -144,7 +144,9 @@ export class ChatClient extends EventTarget {
         this.write({ type: "pong" });
         break;
       case "error":
-        if (frame.clientId) this.unacked.delete(frame.clientId);
+        // A transient failure keeps the message queued: resending the same clientId on
+        // the next connection stores it once. Anything else is final.
+        if (frame.clientId && !RETRYABLE.has(frame.code)) this.unacked.delete(frame.clientId);
         this.emit("error", frame);
         break;
       case "resumed":
@@ -165,7 +167,7 @@ export class ChatClient extends EventTarget {
       this.emit("echo", message);
       return;
     }
-    if (seen > 0 && message.seq > seen + 1) {
+    if (this.lastSeq.has(message.conversationId) && message.seq > seen + 1) {
       // A gap: an earlier message is late or was missed. Ask for everything after what we
       // have; it comes back in order, this one included.
       this.write({ type: "resume", conversations: { [message.conversationId]: seen } });
@@ -179,6 +181,8 @@ export class ChatClient extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }
+
+const RETRYABLE = new Set(["INTERNAL_ERROR", "SEND_RACED"]);
 
 function defaultUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

@@ -376,6 +376,7 @@ export function renderChat(pane, app, conversationId) {
   }
 
   function sendText() {
+    lastTypingSent = 0; // a sent message ends the typing; the next keystroke starts anew
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
