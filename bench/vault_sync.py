@@ -39,6 +39,7 @@ from bankchat import db
 from bankchat.app import create_app
 from bankchat.banking.psd2_client import Psd2Client
 from bankchat.banking.sync import sync_connection
+from bankchat.cli import bank_entries_for
 from bankchat.config import Settings
 from bankchat.platform import Platform
 from bankchat.sandbox.model import BookingStatus, Category, Transaction
@@ -104,24 +105,7 @@ async def one_run(database: str, data_dir: Path) -> Run:
 
 async def _measure(database: str, data_dir: Path, world: World, sandbox_url: str) -> Run:
 
-    from bankchat.banking.registry import BankEntry
-
-    banks = [
-        BankEntry(
-            id=bank.id,
-            name=bank.name,
-            base_url=f"{sandbox_url}/banks/{bank.id}",
-            standard="nextgenpsd2",
-            country=bank.country,
-            currency=bank.currency,
-            language="de",
-            primary_color="#224466",
-            accent_color="#ffcc00",
-            partner_base_url=None,
-            partner_secret=None,
-        )
-        for bank in world.banks.values()
-    ]
+    banks = bank_entries_for(world.banks.values(), sandbox_url, None)
     settings = Settings(
         data_dir=data_dir,
         public_url="http://platform.test",

@@ -17,13 +17,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bankchat import db
 from bankchat.app import create_app
 from bankchat.banking.registry import BankEntry
+from bankchat.cli import bank_entries_for
 from bankchat.config import Settings
 from bankchat.platform import Platform
 from bankchat.sandbox.app import create_app as create_sandbox_app
@@ -154,22 +154,7 @@ def sandbox(world: World, sandbox_options: dict[str, Any]) -> Iterator[LiveSandb
 @pytest.fixture
 def bank_entries(sandbox: LiveSandbox) -> list[BankEntry]:
     """Registry entries for every bank of the live sandbox, partner extension included."""
-    return [
-        BankEntry(
-            id=bank.id,
-            name=bank.name,
-            base_url=sandbox.bank_url(bank.id),
-            standard="nextgenpsd2",
-            country=bank.country,
-            currency=bank.currency,
-            language="de" if bank.language == "de" else "en",
-            primary_color="#224466",
-            accent_color="#ffcc00",
-            partner_base_url=f"{sandbox.bank_url(bank.id)}/partner/v1",
-            partner_secret=SecretStr(PARTNER_SECRET),
-        )
-        for bank in sandbox.world.banks.values()
-    ]
+    return bank_entries_for(sandbox.world.banks.values(), sandbox.url, PARTNER_SECRET)
 
 
 def platform_settings(data_dir: Path, **overrides: Any) -> Settings:

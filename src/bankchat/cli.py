@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import typer
 from rich.console import Console
@@ -14,6 +15,7 @@ from bankchat.config import Settings, get_settings
 from bankchat.instance import ensure_instance
 from bankchat.logging import configure_logging
 from bankchat.platform import Platform
+from bankchat.sandbox.model import Bank
 from bankchat.sandbox.world import World
 from bankchat.secrets_file import read_or_create_secret
 
@@ -147,29 +149,41 @@ def sandbox_serve(
     )
 
 
-def sandbox_bank_entries(settings: Settings, secret: str) -> list[BankEntry]:
-    """The registry entries of the sandbox banks served on ``settings.sandbox_port``."""
+def bank_entries_for(
+    banks: Iterable[Bank], sandbox_url: str, partner_secret: str | None
+) -> list[BankEntry]:
+    """Registry entries for sandbox ``banks`` served at ``sandbox_url``; with a partner
+    secret, their partner extension (webhooks, cards) too."""
     from pydantic import SecretStr
 
+    entries = []
+    for bank in banks:
+        root = f"{sandbox_url}/banks/{bank.id}"
+        entries.append(
+            BankEntry(
+                id=bank.id,
+                name=bank.name,
+                base_url=root,
+                standard="nextgenpsd2",
+                country=bank.country,
+                currency=bank.currency,
+                language="de" if bank.language == "de" else "en",
+                primary_color=bank.primary_color,
+                accent_color=bank.accent_color,
+                partner_base_url=f"{root}/partner/v1" if partner_secret else None,
+                partner_secret=SecretStr(partner_secret) if partner_secret else None,
+            )
+        )
+    return entries
+
+
+def sandbox_bank_entries(settings: Settings, secret: str) -> list[BankEntry]:
+    """The registry entries of the sandbox banks served on ``settings.sandbox_port``."""
     from bankchat.sandbox.banks import SANDBOX_BANKS
 
-    root = f"http://{settings.host}:{settings.sandbox_port}/banks"
-    return [
-        BankEntry(
-            id=bank.id,
-            name=bank.name,
-            base_url=f"{root}/{bank.id}",
-            standard="nextgenpsd2",
-            country=bank.country,
-            currency=bank.currency,
-            language="de" if bank.language == "de" else "en",
-            primary_color=bank.primary_color,
-            accent_color=bank.accent_color,
-            partner_base_url=f"{root}/{bank.id}/partner/v1",
-            partner_secret=SecretStr(secret),
-        )
-        for bank in SANDBOX_BANKS
-    ]
+    return bank_entries_for(
+        SANDBOX_BANKS, f"http://{settings.host}:{settings.sandbox_port}", secret
+    )
 
 
 def _partner_secret(settings: Settings) -> str:

@@ -5,7 +5,6 @@ connections, bodies that are not JSON, malformed entries, hostile page links."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -565,24 +564,19 @@ async def test_deleting_an_unknown_consent_is_not_an_error(bank: LiveBank) -> No
 
 
 @pytest.mark.slow
-async def test_ten_thousand_transactions_are_read_in_well_under_a_second_and_a_half(
+async def test_ten_thousand_transactions_arrive_whole_across_a_hundred_pages(
     bank: LiveBank,
 ) -> None:
+    # How fast is bench/vault_sync.py's business (its fetch-only baseline); here only
+    # that every page is followed and nothing is doubled or lost.
     add_booked(bank.world, CHECKING, 9_997, days=300)
     consent_id = await bank.link()
     account = (await bank.accounts(consent_id))[CHECKING]
-    # Without the conformance hook: validating 100 pages against the spec would measure
-    # the validator. The pages' shape is checked by the smaller walks above. The best of
-    # three walks, as the sandbox shares this process (and the machine) with other tests.
-    timings = []
+    # Without the conformance hook: the pages' shape is checked by the smaller walks above.
     async with httpx.AsyncClient(timeout=10) as http:
         psd2 = Psd2Client(http, bank.sandbox.bank_url(BANK))
-        for _ in range(3):
-            started = time.perf_counter()
-            records = await psd2.transactions(consent_id, account, date_from=SINCE, psu_ip=PSU_IP)
-            timings.append(time.perf_counter() - started)
-            assert len(records) == len({r.key for r in records}) == 10_000
-    assert min(timings) < 1.5, f"{min(timings):.2f} s for 10,000 transactions"
+        records = await psd2.transactions(consent_id, account, date_from=SINCE, psu_ip=PSU_IP)
+    assert len(records) == len({r.key for r in records}) == 10_000
 
 
 # -- faults, with a fake bank -----------------------------------------------------------

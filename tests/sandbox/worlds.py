@@ -22,10 +22,38 @@ from bankchat.sandbox.world import World
 TODAY = date(2026, 11, 20)
 
 BANKS = (
-    Bank("nordbank", "Nordbank Test", "DE", "EUR", "NORDDEFFXXX", "20050550", "de", "#0b5", "#fff"),
-    Bank("suedbank", "Südbank Test", "DE", "EUR", "SUEDDEMMXXX", "70050000", "de", "#b05", "#fff"),
     Bank(
-        "lakebank", "Lake Bank Test", "US", "USD", "LAKEUS33XXX", "021000089", "en", "#05b", "#fff"
+        "nordbank",
+        "Nordbank Test",
+        "DE",
+        "EUR",
+        "NORDDEFFXXX",
+        "20050550",
+        "de",
+        "#00bb55",
+        "#ffffff",
+    ),
+    Bank(
+        "suedbank",
+        "Südbank Test",
+        "DE",
+        "EUR",
+        "SUEDDEMMXXX",
+        "70050000",
+        "de",
+        "#bb0055",
+        "#ffffff",
+    ),
+    Bank(
+        "lakebank",
+        "Lake Bank Test",
+        "US",
+        "USD",
+        "LAKEUS33XXX",
+        "021000089",
+        "en",
+        "#0055bb",
+        "#ffffff",
     ),
 )
 

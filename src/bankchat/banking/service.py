@@ -371,16 +371,22 @@ async def revoke_connection(
     connection = await get_connection(session, person_id, connection_id)
     if connection.status != ConnectionStatus.VALID.value:
         raise ConnectionInactive("This connection has already ended.")
+    await _end_by_person(platform, session, connection)
+    return connection
+
+
+async def _end_by_person(platform: Platform, session: AsyncSession, connection: Connection) -> None:
+    """The person ends ``connection`` (if still valid); its consent, if the bank still
+    has it, is marked for deletion there."""
     await end_connection(
         platform,
         session,
         connection,
         status=ConnectionStatus.TERMINATED_BY_TPP,
         revoked_by=RevokedBy.PERSON,
-        actor=person_actor(person_id),
+        actor=person_actor(connection.person_id),
     )
     connection.bank_deletion_pending = connection.external_consent_id is not None
-    return connection
 
 
 async def delete_at_bank(platform: Platform, connection_id: str) -> bool:
@@ -530,19 +536,11 @@ async def erase_person(platform: Platform, session: AsyncSession, person_id: str
     commit, ``retry_bank_deletions`` and ``purge_abandoned_links`` end them at the banks.
     """
     for connection in await list_connections(session, person_id):
-        await end_connection(
-            platform,
-            session,
-            connection,
-            status=ConnectionStatus.TERMINATED_BY_TPP,
-            revoked_by=RevokedBy.PERSON,
-            actor=person_actor(person_id),
-        )
-        if connection.external_consent_id is None:
-            await session.delete(connection)
-        else:
+        await _end_by_person(platform, session, connection)
+        if connection.bank_deletion_pending:
             connection.person_id = ERASED_PERSON
-            connection.bank_deletion_pending = True
+        else:
+            await session.delete(connection)
     await session.execute(
         update(LinkAttempt)
         .where(LinkAttempt.person_id == person_id)
