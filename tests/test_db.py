@@ -16,7 +16,7 @@ import bankchat.vault.models  # noqa: F401  (every table on Base.metadata)
 from bankchat import db
 from bankchat.instance import ensure_instance
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 async def test_migrations_reach_head(db_engine: AsyncEngine) -> None:

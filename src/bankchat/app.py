@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bankchat import housekeeping, web
+from bankchat.assistant.listener import subscribe_assistant
 from bankchat.banking import api as banking_api
 from bankchat.banking import worker
 from bankchat.errors import install_problem_handlers
@@ -32,11 +33,13 @@ def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop_notices = subscribe_notices(platform)
+        _app.state.assistant, stop_assistant = subscribe_assistant(platform, warm_up=background)
         if not background:
             try:
                 yield
             finally:
                 stop_notices()
+                await stop_assistant()
                 await messaging_gateway.shutdown(_app)
             return
         unsubscribe = worker.subscribe_sync(platform)
@@ -45,6 +48,7 @@ def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
             yield
         finally:
             stop_notices()
+            await stop_assistant()
             await messaging_gateway.shutdown(_app)
             unsubscribe()
             task.cancel()

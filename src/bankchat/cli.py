@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bankchat import db
+from bankchat.assistant.nlu.cli import nlu_app
 from bankchat.banking.registry import BankEntry, load_banks_file
 from bankchat.config import Settings, get_settings
 from bankchat.instance import ensure_instance
@@ -22,6 +23,7 @@ from bankchat.secrets_file import read_or_create_secret
 app = typer.Typer(help="bankchat: banking inside a messenger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(nlu_app, name="nlu")
 
 console = Console()
 

@@ -91,7 +91,7 @@ class Card(BaseModel):
     # What a card shows beyond its type is the assistant's business.
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["balance", "transactions", "confirmation"]
+    type: Literal["balance", "transactions", "spending", "confirmation"]
 
 
 class CardBody(_Body):

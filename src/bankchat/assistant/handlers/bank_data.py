@@ -1,0 +1,114 @@
+"""The assistant's door to the person's bank data: the vault's audited reads with purpose
+``user_request`` and actor ``assistant``, and matching what the person named (a bank, an
+account type) against their linked accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Final
+
+from bankchat.banking import service as banking
+from bankchat.platform import Platform
+from bankchat.vault.purposes import Purpose
+from bankchat.vault.records import AccountDetails, Balance, StoredTransaction
+
+ACTOR: Final = "assistant"
+PURPOSE: Final = Purpose.USER_REQUEST
+# Words that say nothing about which bank is meant.
+_FILLER: Final = frozenset(
+    {"bank", "die", "der", "bei", "meiner", "meine", "my", "the", "at", "von", "from", "of"}
+)
+_WORD: Final = re.compile(r"\w+")
+
+
+async def has_linked_accounts(platform: Platform, person_id: str) -> bool:
+    """Whether the person shares any account (no vault read: nothing is audited)."""
+    async with platform.sessions() as session:
+        return bool(await banking.linked_accounts(session, person_id))
+
+
+async def accounts(platform: Platform, person_id: str) -> list[AccountDetails]:
+    return await platform.vault.read_accounts(person_id=person_id, actor=ACTOR, purpose=PURPOSE)
+
+
+async def balances(
+    platform: Platform, person_id: str, account_ids: list[str]
+) -> dict[str, list[Balance]]:
+    return await platform.vault.read_balances(
+        person_id=person_id, actor=ACTOR, purpose=PURPOSE, account_ids=account_ids
+    )
+
+
+async def transactions(
+    platform: Platform,
+    person_id: str,
+    *,
+    date_from: date,
+    date_to: date,
+    account_ids: list[str] | None = None,
+) -> list[StoredTransaction]:
+    """Transactions within [date_from, date_to], newest first."""
+    return await platform.vault.read_transactions(
+        person_id=person_id,
+        actor=ACTOR,
+        purpose=PURPOSE,
+        account_ids=account_ids,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def bank_name(platform: Platform, bank_id: str) -> str:
+    return platform.banks.get(bank_id).name if bank_id in platform.banks else bank_id
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def bank_matches(written: str, bank_id: str, name: str) -> bool:
+    """Whether ``written`` (as the person wrote it) names this bank."""
+    wanted = _words(written) - _FILLER or _words(written)
+    if not wanted:
+        return False
+    if wanted <= _words(name) | {bank_id.casefold()}:
+        return True
+    # "Lakebank" for "Lake Bank Test": the letters without spaces start the name.
+    squeezed = "".join(_WORD.findall(written.casefold()))
+    return len(squeezed) >= 4 and "".join(_WORD.findall(name.casefold())).startswith(squeezed)
+
+
+def registry_bank_id(platform: Platform, written: str) -> str | None:
+    """The registry bank the person named, if exactly one matches."""
+    found = [b.id for b in platform.banks if bank_matches(written, b.id, b.name)]
+    return found[0] if len(found) == 1 else None
+
+
+def choose_accounts(
+    platform: Platform, found: Iterable[AccountDetails], entities: dict[str, Any]
+) -> list[AccountDetails]:
+    """The accounts the entities name (account type and/or bank); all without either."""
+    chosen = list(found)
+    kind = entities.get("account_type")
+    if isinstance(kind, str):
+        chosen = [a for a in chosen if a.kind == kind]
+    bank = entities.get("bank")
+    if isinstance(bank, str):
+        chosen = [
+            a for a in chosen if bank_matches(bank, a.bank_id, bank_name(platform, a.bank_id))
+        ]
+    return chosen
+
+
+def account_label(platform: Platform, account: AccountDetails) -> str:
+    """How an account is called in a reply: its name, else its product."""
+    return account.name or account.product or bank_name(platform, account.bank_id)
+
+
+def account_detail(platform: Platform, account: AccountDetails) -> str:
+    """Bank and the end of the IBAN or card number, enough to tell accounts apart."""
+    bank = bank_name(platform, account.bank_id)
+    number = account.iban or account.masked_pan
+    return f"{bank} · …{number[-4:]}" if number else bank

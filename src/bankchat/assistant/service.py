@@ -1,0 +1,239 @@
+"""Answering one message of a person in their assistant conversation.
+
+Understand it (the NLU, in the person's language), answer it (the dialogue), then in one
+transaction: claim the message in the conversation's state (a message already answered
+is not answered again), post the reply messages with client ids derived from the
+person's message id (so even a second process posts nothing twice) and keep the new
+state. Delivery follows the commit. A failure answers a short apology; the log never
+holds what the person wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol, runtime_checkable
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bankchat.assistant import dialogue
+from bankchat.assistant.handlers.base import Reply, Turn
+from bankchat.assistant.models import AssistantState
+from bankchat.assistant.nlu.intents import Language
+from bankchat.assistant.nlu.result import Parse
+from bankchat.assistant.state import DialogueState
+from bankchat.db import lock_row, transaction
+from bankchat.errors import NotFound
+from bankchat.identity import service as identity
+from bankchat.messaging import service as messaging
+from bankchat.messaging.schemas import ASSISTANT_ID, SYSTEM_ID
+from bankchat.platform import Platform
+
+logger = logging.getLogger(__name__)
+
+ANSWERED_KINDS: Final = frozenset({"text", "quick_reply"})
+# Within this time after the last answer, text in no clear language ("12,50 €", "ok") is
+# answered in the conversation's language rather than the person's preferred one.
+CONVERSATION_PAUSE: Final = timedelta(minutes=30)
+SAY_PREFIX: Final = "say:"
+
+Responder = Callable[..., Awaitable[Reply]]
+
+
+@runtime_checkable
+class Understands(Protocol):
+    """What the service needs of the NLU (``bankchat.assistant.nlu.Nlu``)."""
+
+    def parse(
+        self,
+        text: str,
+        *,
+        today: Any,
+        default_language: Language = "en",
+        banks: Sequence[str] = (),
+    ) -> Parse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A person's message to the assistant, as the bus delivered it."""
+
+    id: str
+    conversation_id: str
+    seq: int
+    sender_id: str
+    kind: str
+    body: dict[str, Any]
+
+
+def incoming_of(frame: dict[str, Any]) -> Incoming | None:
+    """The person's message in a bus frame, or None when it is nothing to answer (the
+    assistant's own messages, notices, anything but text and tapped buttons)."""
+    if frame.get("type") != "message":
+        return None
+    message = frame.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender, kind = message.get("senderId"), message.get("kind")
+    if not isinstance(sender, str) or sender in (ASSISTANT_ID, SYSTEM_ID):
+        return None
+    if kind not in ANSWERED_KINDS or not isinstance(message.get("body"), dict):
+        return None
+    try:
+        return Incoming(
+            id=str(message["id"]),
+            conversation_id=str(message["conversationId"]),
+            seq=int(message["seq"]),
+            sender_id=sender,
+            kind=str(kind),
+            body=dict(message["body"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def words_and_payload(message: Incoming) -> tuple[str, str | None]:
+    """What to understand, and the tapped button's payload (None for typed text).
+
+    A ``say:`` button is understood as the words it carries."""
+    text = str(message.body.get("text", ""))
+    if message.kind != "quick_reply":
+        return text, None
+    payload = str(message.body.get("payload", ""))
+    if payload.startswith(SAY_PREFIX):
+        return payload[len(SAY_PREFIX) :], None
+    return text, payload
+
+
+def reply_client_id(message_id: str, index: int) -> str:
+    """The client id of the ``index``-th reply to a message: the same every time."""
+    return f"re:{message_id}:{index}"
+
+
+async def _claim(session: AsyncSession, message: Incoming, now: datetime) -> AssistantState | None:
+    """The conversation's state row, locked, if this message is not answered yet (and
+    the conversation still exists: an erased person's is gone, and stays gone)."""
+    try:
+        await messaging.members_if_member(session, message.sender_id, message.conversation_id)
+    except messaging.ConversationUnknown:
+        return None
+    dialect = session.get_bind().dialect.name
+    construct = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        construct(AssistantState)
+        .values(
+            conversation_id=message.conversation_id,
+            person_id=message.sender_id,
+            handled_seq=0,
+            data={},
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    await lock_row(session, AssistantState, message.conversation_id)
+    row = await session.get(AssistantState, message.conversation_id, populate_existing=True)
+    if row is None or row.handled_seq >= message.seq:
+        return None
+    return row
+
+
+async def _read_state(
+    platform: Platform, message: Incoming, now: datetime
+) -> tuple[int, DialogueState, Language] | None:
+    """How far the conversation is answered, its state, and the language to answer text
+    in that does not tell its own: the conversation's while it is going on, else the
+    person's preferred one. None if the person no longer exists."""
+    async with platform.sessions() as session:
+        row = await session.get(AssistantState, message.conversation_id)
+        try:
+            person = await identity.get_person(session, message.sender_id)
+        except NotFound:
+            return None
+        preferred: Language = person.language
+    if row is None:
+        return 0, DialogueState(), preferred
+    state = DialogueState.from_json(row.data)
+    ongoing = state.language is not None and now - row.updated_at < CONVERSATION_PAUSE
+    return row.handled_seq, state, state.language if ongoing and state.language else preferred
+
+
+def log_failure(error: BaseException) -> None:
+    # Only the kind of error and where it happened: its message may quote private text.
+    where = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("the assistant could not answer a message: %s\n%s", type(error).__name__, where)
+
+
+async def answer(
+    platform: Platform,
+    nlu: Understands | Callable[[], Awaitable[Understands]],
+    message: Incoming,
+    *,
+    respond: Responder = dialogue.respond,
+) -> bool:
+    """Answer one message (once); True if this call posted the answer.
+
+    ``nlu`` is the NLU or a coroutine function that loads it: a failure to load is
+    answered with the apology like any other."""
+    now = platform.clock()
+    known = await _read_state(platform, message, now)
+    if known is None:
+        return False
+    handled_seq, stored, fallback = known
+    if handled_seq >= message.seq:
+        return False
+    state = stored.current(now)
+    text, payload = words_and_payload(message)
+    language = fallback
+    try:
+        understands = nlu if isinstance(nlu, Understands) else await nlu()
+        parse = understands.parse(
+            text,
+            today=now.date(),
+            default_language=fallback,
+            banks=[bank.name for bank in platform.banks],
+        )
+        language = parse.language
+        turn = Turn(
+            platform=platform,
+            person_id=message.sender_id,
+            language=language,
+            now=now,
+            text=text,
+            intent=parse.intent,
+            entities=dict(parse.entities),
+            state=state,
+        )
+        reply = await respond(turn, payload=payload, confidence=parse.confidence)
+        return await _post(platform, message, reply, now)
+    except Exception as error:
+        log_failure(error)
+    apology = Reply.in_language(language, replace(state, pending=None)).say("error.apology")
+    return await _post(platform, message, apology, now)
+
+
+async def _post(platform: Platform, message: Incoming, reply: Reply, now: datetime) -> bool:
+    async with transaction(platform.sessions) as session:
+        row = await _claim(session, message, now)
+        if row is None:
+            return False
+        sent = [
+            await messaging.post_from_assistant(
+                session,
+                message.sender_id,
+                outgoing.kind,
+                outgoing.body,
+                now=now,
+                client_id=reply_client_id(message.id, index),
+            )
+            for index, outgoing in enumerate(reply.messages)
+        ]
+        row.handled_seq = message.seq
+        row.data = replace(reply.state, language=reply.language).as_json()
+        row.updated_at = now
+    for each in sent:
+        await messaging.publish_sent(platform.bus, each)
+    return True
