@@ -199,7 +199,7 @@ class App {
         renderNewChat(this.pane, this);
         break;
       case "link":
-        this.active = renderLink(this.pane, this, banner);
+        this.active = renderLink(this.pane, this, banner, { bank: route.bank });
         break;
       case "accounts":
         this.active = renderAccounts(this.pane, this, banner);
@@ -297,10 +297,15 @@ function lastAt(conversation) {
 }
 
 function currentRoute() {
-  const parts = location.hash.replace(/^#\/?/, "").split("/");
-  const [name, id] = parts;
+  const fragment = location.hash.replace(/^#\/?/, "");
+  const queryAt = fragment.indexOf("?");
+  const path = queryAt < 0 ? fragment : fragment.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt < 0 ? "" : fragment.slice(queryAt + 1));
+  const [name, id] = path.split("/");
   if (name === "chat" && id) return { name: "chat", id: decodeURIComponent(id) };
-  if (["new", "link", "accounts", "privacy"].includes(name)) return { name };
+  // `#/link?bank=<id>`: the assistant's "link this bank" button picks the bank.
+  if (name === "link") return { name, bank: query.get("bank") };
+  if (["new", "accounts", "privacy"].includes(name)) return { name };
   return { name: "home" };
 }
 

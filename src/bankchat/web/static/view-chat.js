@@ -1,14 +1,17 @@
 // Conversations: the list with unread counts, the chat view (bubbles, quick replies, cards,
-// typing indicator) and starting a new chat with a person.
+// typing indicator, the assistant's suggestions) and starting a new chat with a person.
 
 import { ApiError, get, post } from "./api.js";
 import { h, clear, icon, ICONS, initials, hue } from "./dom.js";
-import { t, hasText, formatMoney, formatDate, formatWhen, formatTime } from "./i18n.js";
+import { t, hasText, formatWhen, formatTime } from "./i18n.js";
 import { errorText } from "./ui.js";
+import { renderCard, cardName } from "./view-card.js";
 
 const HISTORY_PAGE = 50;
 const TYPING_SHOWN_MS = 5000;
 const TYPING_SENT_EVERY_MS = 3000;
+const OPEN_PREFIX = "open:";
+const SUGGESTIONS = ["assistant.try.balance", "assistant.try.spending", "assistant.try.link"];
 
 export function conversationTitle(conversation, myId) {
   if (conversation.kind === "assistant") return t("chat.assistant");
@@ -39,7 +42,7 @@ export function preview(message) {
     case "quick_reply":
       return body.text || "";
     case "card":
-      return t(`card.${body.card?.type}`);
+      return cardName(body.card || {});
     case "notice":
       return noticeText(body);
     default:
@@ -105,51 +108,17 @@ function noticeText(body) {
   return hasText(key) ? t(key, params) : t("notice.generic", params);
 }
 
-function renderCard(card) {
-  const rows = [];
-  const title = card.title || t(`card.${card.type}`);
-  if (card.amount !== undefined && card.currency) {
-    rows.push(h("p", { class: "card-amount" }, formatMoney(card.amount, card.currency)));
-  }
-  if (card.balance?.amount !== undefined) {
-    rows.push(h("p", { class: "card-amount" }, formatMoney(card.balance.amount, card.balance.currency)));
-  }
-  for (const account of card.accounts || []) {
-    const money = account.balance ?? account;
-    rows.push(
-      h(
-        "div",
-        { class: "card-row" },
-        h("span", {}, account.name || account.iban || ""),
-        money.amount !== undefined ? h("strong", {}, formatMoney(money.amount, money.currency)) : null,
-      ),
-    );
-  }
-  for (const transaction of card.transactions || []) {
-    const money = transaction.amount?.amount !== undefined ? transaction.amount : transaction;
-    const when = transaction.bookingDate || transaction.date;
-    rows.push(
-      h(
-        "div",
-        { class: "card-row" },
-        h(
-          "span",
-          {},
-          when ? h("span", { class: "muted" }, formatDate(when) + " · ") : null,
-          transaction.counterpartyName || transaction.merchant || transaction.name || "",
-        ),
-        money.amount !== undefined
-          ? h(
-              "strong",
-              { class: String(money.amount).startsWith("-") ? "debit" : "credit" },
-              formatMoney(money.amount, money.currency),
-            )
-          : null,
-      ),
-    );
-  }
-  if (card.text) rows.push(h("p", {}, card.text));
-  return h("div", { class: `card card-${card.type}` }, h("p", { class: "card-title" }, title), rows);
+/** The hash route an `open:` payload asks for; null for anything but one of our own `#/`
+ * routes (a payload can never send the browser elsewhere). */
+export function openTarget(payload) {
+  if (typeof payload !== "string" || !payload.startsWith(OPEN_PREFIX)) return null;
+  const target = payload.slice(OPEN_PREFIX.length);
+  return /^#\/[^\s]*$/.test(target) ? target : null;
+}
+
+/** What the assistant's empty conversation offers to try, in the interface's language. */
+function suggestions() {
+  return SUGGESTIONS.map((key) => t(key));
 }
 
 export function renderChat(pane, app, conversationId) {
@@ -160,8 +129,12 @@ export function renderChat(pane, app, conversationId) {
   }
   const title = app.titleOf(conversation);
   const myId = app.person.id;
+  const isAssistant = conversation.kind === "assistant";
   const bySeq = new Map();
   const pendingByClientId = new Map();
+  /** clientId of a tapped quick reply -> its button group, held until the server has it. */
+  const tappedGroups = new Map();
+  let loaded = false;
   let nextBefore = null;
   let typingTimer = null;
   let lastTypingSent = 0;
@@ -180,7 +153,8 @@ export function renderChat(pane, app, conversationId) {
     { type: "button", class: "secondary small earlier", hidden: true, onclick: () => loadPage(nextBefore) },
     t("chat.loadEarlier"),
   );
-  const scroller = h("div", { class: "scroller" }, earlier, log);
+  const welcome = isAssistant ? welcomeBlock() : null;
+  const scroller = h("div", { class: "scroller" }, earlier, log, welcome);
   const input = h("textarea", {
     id: "composer",
     rows: "1",
@@ -234,6 +208,12 @@ export function renderChat(pane, app, conversationId) {
     scroller.scrollTop = scroller.scrollHeight;
   }
 
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    status.textContent = "";
+    status.classList.remove("typing");
+  }
+
   function senderName(senderId) {
     if (senderId === myId) return t("chat.you");
     if (senderId === "assistant") return t("chat.assistant");
@@ -247,32 +227,10 @@ export function renderChat(pane, app, conversationId) {
     if (message.kind === "notice") {
       return h("li", { class: "notice", dataset: { seq: message.seq ?? "" } }, noticeText(body));
     }
-    let content;
-    if (message.kind === "card") content = renderCard(body.card || {});
-    else content = h("p", { class: "text" }, body.text || "");
+    const isCard = message.kind === "card";
+    const content = isCard ? renderCard(body.card || {}) : h("p", { class: "text" }, body.text || "");
     const replies =
-      message.kind === "quick_replies" && Array.isArray(body.replies)
-        ? h(
-            "div",
-            { class: "quick-replies", role: "group", "aria-label": t("chat.quickReplies") },
-            body.replies.map((reply) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "chip",
-                  onclick: (event) => {
-                    event.currentTarget.parentElement
-                      .querySelectorAll("button")
-                      .forEach((button) => (button.disabled = true));
-                    send("quick_reply", { text: reply.label, payload: reply.payload });
-                  },
-                },
-                reply.label,
-              ),
-            ),
-          )
-        : null;
+      message.kind === "quick_replies" && Array.isArray(body.replies) ? quickReplies(body.replies) : null;
     const meta = h(
       "span",
       { class: "meta" },
@@ -282,7 +240,7 @@ export function renderChat(pane, app, conversationId) {
     return h(
       "li",
       {
-        class: `message ${mine ? "mine" : "theirs"}${pending ? " pending" : ""}`,
+        class: `message ${mine ? "mine" : "theirs"}${pending ? " pending" : ""}${isCard ? " has-card" : ""}`,
         dataset: {
           seq: message.seq ?? "",
           clientId: message.clientId ?? "",
@@ -292,6 +250,79 @@ export function renderChat(pane, app, conversationId) {
       h("div", { class: "bubble" }, h("span", { class: "sr-only" }, t("chat.from", { name: senderName(message.senderId) })), content, meta),
       replies,
     );
+  }
+
+  /** Buttons under a message: `open:#/...` ones are links to that page of the messenger;
+   * the rest send a quick reply. */
+  function quickReplies(replies) {
+    const choices = [];
+    for (const reply of replies) {
+      if (typeof reply?.payload !== "string") continue;
+      if (reply.payload.startsWith(OPEN_PREFIX)) {
+        const target = openTarget(reply.payload);
+        if (target) choices.push(h("a", { class: "chip", href: target }, reply.label));
+        continue;
+      }
+      choices.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "chip",
+            onclick: (event) => tap(event.currentTarget.parentElement, reply),
+          },
+          reply.label,
+        ),
+      );
+    }
+    if (!choices.length) return null;
+    return h("div", { class: "quick-replies", role: "group", "aria-label": t("chat.quickReplies") }, choices);
+  }
+
+  function tap(group, reply) {
+    // Held until the server has the reply, so a double tap answers once; then usable again.
+    group.querySelectorAll("button").forEach((button) => (button.disabled = true));
+    const clientId = send("quick_reply", { text: reply.label, payload: reply.payload });
+    if (clientId) tappedGroups.set(clientId, group);
+    else releaseGroup(group);
+  }
+
+  function releaseGroup(group) {
+    group?.querySelectorAll("button").forEach((button) => (button.disabled = false));
+  }
+
+  function releaseTapped(clientId) {
+    releaseGroup(tappedGroups.get(clientId));
+    tappedGroups.delete(clientId);
+  }
+
+  /** Only the newest buttons look like the way forward; older ones stay usable, quieter. */
+  function markLatestReplies() {
+    const groups = log.querySelectorAll(".quick-replies");
+    groups.forEach((group, index) => group.classList.toggle("older", index < groups.length - 1));
+  }
+
+  /** Suggestions in the assistant's conversation until someone has said something. */
+  function welcomeBlock() {
+    return h(
+      "div",
+      { class: "welcome", hidden: true },
+      h("p", { class: "welcome-text" }, t("assistant.welcome")),
+      h(
+        "div",
+        { class: "quick-replies suggestions", role: "group", "aria-label": t("assistant.suggestions") },
+        suggestions().map((text) =>
+          h("button", { type: "button", class: "chip", onclick: () => send("text", { text }) }, text),
+        ),
+      ),
+    );
+  }
+
+  function updateWelcome() {
+    if (!welcome) return;
+    // Notices (a bank linked, say) are not a conversation yet: the suggestions stay.
+    const spoken = log.querySelector(".message") !== null;
+    welcome.hidden = !loaded || spoken || Boolean(nextBefore);
   }
 
   function place(element, seq) {
@@ -326,6 +357,8 @@ export function renderChat(pane, app, conversationId) {
     bySeq.set(message.seq, element);
     place(element, message.seq);
     log.querySelector(".empty")?.remove();
+    markLatestReplies();
+    updateWelcome();
     highestShown = Math.max(highestShown, message.seq);
     if (stick || message.senderId === myId) scrollToEnd();
     return true;
@@ -354,7 +387,12 @@ export function renderChat(pane, app, conversationId) {
       if (!before && page.messages.length) {
         app.chat?.track(conversationId, page.messages[page.messages.length - 1].seq);
       }
-      if (!log.children.length) log.append(h("li", { class: "empty" }, t("chat.noMessages")));
+      loaded = true;
+      updateWelcome();
+      // The assistant's conversation offers its suggestions instead.
+      if (!log.children.length && !isAssistant) {
+        log.append(h("li", { class: "empty" }, t("chat.noMessages")));
+      }
       markRead();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 404) {
@@ -366,13 +404,15 @@ export function renderChat(pane, app, conversationId) {
   }
 
   function send(kind, body) {
-    if (!app.chat) return;
+    if (!app.chat) return null;
     const clientId = app.chat.send(conversationId, kind, body);
     const element = bubble({ senderId: myId, clientId, kind, body }, true);
     pendingByClientId.set(clientId, element);
     log.querySelector(".empty")?.remove();
     log.append(element);
+    updateWelcome();
     scrollToEnd();
+    return clientId;
   }
 
   function sendText() {
@@ -394,13 +434,14 @@ export function renderChat(pane, app, conversationId) {
     conversationId,
     message(message) {
       if (show(message)) markRead();
-      if (message.senderId !== myId) status.textContent = "";
+      if (message.senderId !== myId) stopTyping();
     },
     echo(message) {
       if (message.conversationId === conversationId) show(message);
     },
     ack(frame) {
       if (frame.conversationId !== conversationId) return;
+      releaseTapped(frame.clientId);
       const element = pendingByClientId.get(frame.clientId);
       if (!element) return;
       pendingByClientId.delete(frame.clientId);
@@ -421,16 +462,14 @@ export function renderChat(pane, app, conversationId) {
       status.textContent = t("chat.typing", { name: senderName(frame.personId) });
       status.classList.add("typing");
       clearTimeout(typingTimer);
-      typingTimer = setTimeout(() => {
-        status.textContent = "";
-        status.classList.remove("typing");
-      }, TYPING_SHOWN_MS);
+      typingTimer = setTimeout(stopTyping, TYPING_SHOWN_MS);
     },
     connection({ connected }) {
       offline.hidden = connected;
     },
     error(frame) {
       if (!frame.clientId) return;
+      releaseTapped(frame.clientId);
       const element = pendingByClientId.get(frame.clientId);
       if (element) {
         element.classList.add("failed");

@@ -8,7 +8,8 @@ import { errorText } from "./ui.js";
 
 const DURATIONS = [30, 90, 180];
 
-export function renderLink(pane, app, banner) {
+/** `bank` (an id from `#/link?bank=<id>`) is chosen up front when there is such a bank. */
+export function renderLink(pane, app, banner, { bank = null } = {}) {
   const body = h("div", { class: "page-body" }, banner, h("p", { class: "muted" }, t("link.intro")));
   clear(
     pane,
@@ -17,13 +18,14 @@ export function renderLink(pane, app, banner) {
   get("/banks")
     .then((banks) => {
       app.banks = banks;
-      body.append(banks.length ? linkForm(banks) : h("p", {}, t("link.noBanks")));
+      body.append(banks.length ? linkForm(banks, bank) : h("p", {}, t("link.noBanks")));
     })
     .catch((failure) => body.append(h("p", { class: "form-error", role: "alert" }, errorText(failure))));
   return null;
 }
 
-function linkForm(banks) {
+function linkForm(banks, wanted) {
+  const preselected = banks.some((bank) => bank.id === wanted) ? wanted : banks[0].id;
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const summary = h("p", { class: "summary", id: "link-summary", "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "primary wide" });
@@ -32,11 +34,11 @@ function linkForm(banks) {
     "fieldset",
     { class: "bank-choices" },
     h("legend", {}, t("link.bank")),
-    banks.map((bank, index) =>
+    banks.map((bank) =>
       h(
         "label",
         { class: "bank-choice", style: { "--bank": bank.primaryColor, "--bank-accent": bank.accentColor } },
-        h("input", { type: "radio", name: "bank", value: bank.id, checked: index === 0 }),
+        h("input", { type: "radio", name: "bank", value: bank.id, checked: bank.id === preselected }),
         h("span", { class: "bank-mark", "aria-hidden": "true" }, bank.name.slice(0, 1)),
         h("span", { class: "bank-name" }, bank.name),
         h("span", { class: "bank-country muted" }, `${bank.country} · ${bank.currency}`),
