@@ -77,7 +77,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """The pragmas every SQLite connection of the platform runs with (a connect listener)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -94,7 +95,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Statement parameters can be bank data or message text: never in error messages.
     engine = create_async_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "connect", configure_sqlite)
     return engine
 
 

@@ -3,9 +3,13 @@ person -> sockets of this process, turns client frames into service calls, and f
 bus's ``chat.person.*`` events out to the sockets it holds.
 
 One gateway per app (per process); it subscribes to the bus once, on its first socket,
-so it works whether or not the app runs background work. Each socket has a bounded
-outgoing queue drained by its own writer task: a client that does not keep up is closed
-(1013) rather than slowing the fan-out for everyone else. Message text is never logged.
+so it works whether or not the app runs background work. Each socket has an outgoing
+queue drained by its own writer task, in which live frames are bounded: a client that
+does not keep up is closed (1013) rather than slowing the fan-out for everyone else. A
+resume's catch-up is read page by page at the client's own pace and never counts against
+that bound. The socket's reader answers pongs itself and hands every other frame to the
+socket's worker task, so a long catch-up never leaves a pong unread. Message text is
+never logged.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -45,7 +50,13 @@ HEARTBEAT_SECONDS: Final = 20.0
 QUEUE_SIZE: Final = 1000
 MAX_FRAME_CHARS: Final = 64 * 1024
 RESUME_PAGE: Final = 500
+# Client frames read but not yet handled; a client that sends faster waits (TCP pushes
+# back) instead of growing the server's memory.
+INBOX_SIZE: Final = 64
 UNANSWERED_PINGS_ALLOWED: Final = 2
+# The first heartbeat comes after this part of the interval at the earliest.
+HEARTBEAT_FIRST_AFTER: Final = 0.5
+SESSION_CHECKS_AT_ONCE: Final = 2
 # How long live events wait for a client's first frame, which may be a resume.
 RESUME_GRACE_SECONDS: Final = 2.0
 # A client that stopped reading cannot take a close frame either; do not wait forever.
@@ -59,6 +70,11 @@ CLOSE_FOREIGN_ORIGIN: Final = 4403
 _STATE_KEY: Final = "messaging_gateway"
 # Seconds between typing signals one socket passes on per conversation.
 TYPING_INTERVAL = 2.0
+
+# Called with ("read", conversation id) before each page a catch-up reads and with
+# ("done", conversation id) after its last page, before the live events are let through:
+# tests use it to commit a message at exactly those moments.
+CatchUpHook = Callable[[str, str], Awaitable[None]]
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -88,14 +104,21 @@ class Connection:
     def __init__(self, person_id: str, queue_size: int) -> None:
         self.id = uuid.uuid4().hex
         self.person_id = person_id
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        # Frames to write, each marked whether it counts against ``live_limit``: live
+        # frames do, a catch-up's do not (it is paced by ``wait_for_backlog`` instead).
+        self.queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+        self.live_limit = queue_size
+        self.live_queued = 0
+        self.inbox: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=INBOX_SIZE)
         # Per conversation, the highest seq that resuming sent: live copies at or below
         # it (published after the catch-up read them) are not sent again.
         self.floors: dict[str, int] = {}
         # Live events wait here until the client's first frame, and while a resume reads
         # the database, so they cannot overtake the older messages being caught up (a
-        # client ignores numbers at or below the highest it has shown).
+        # client ignores numbers at or below the highest it has shown). One hold for the
+        # first frame, one per resume not yet done.
         self.held: list[tuple[dict[str, Any], str]] | None = []
+        self.holds = 1
         self.awaiting_first_frame = True
         self.unanswered_pings = 0
         self.close_code: int | None = None
@@ -105,6 +128,8 @@ class Connection:
         self.token: str | None = None
         # conversation id -> when this socket last passed on a typing signal
         self.typing_at: dict[str, float] = {}
+        self._backlog_ok = asyncio.Event()
+        self._backlog_mark = -1
 
     def close(self, code: int) -> None:
         if self.close_code is None:
@@ -112,22 +137,40 @@ class Connection:
             self.closed.set()
 
     def push(self, text: str) -> None:
-        """Queue a frame; a full queue means the client does not keep up."""
+        """Queue a live frame; more than ``live_limit`` waiting means the client does not
+        keep up."""
         if self.close_code is not None:
             return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if self.live_queued >= self.live_limit:
             self.close(CLOSE_TOO_SLOW)
+            return
+        self.live_queued += 1
+        self.queue.put_nowait((text, True))
 
-    async def put(self, text: str) -> None:
-        """Queue a frame, waiting for room (catch-up: this socket's own pace)."""
-        await self.queue.put(text)
+    def push_catch_up(self, text: str) -> None:
+        """Queue a frame of a resume's answer (bounded by its paging, not by the limit)."""
+        if self.close_code is None:
+            self.queue.put_nowait((text, False))
+
+    async def wait_for_backlog(self, at_most: int) -> None:
+        """Wait until at most ``at_most`` frames are still to be written."""
+        while self.queue.qsize() > at_most and self.close_code is None:
+            self._backlog_mark = at_most
+            self._backlog_ok.clear()
+            await self._backlog_ok.wait()
+
+    def written(self, counted: bool) -> None:
+        """The writer took a frame off the queue and wrote it."""
+        if counted:
+            self.live_queued -= 1
+        if self.queue.qsize() <= self._backlog_mark:
+            self._backlog_mark = -1
+            self._backlog_ok.set()
 
     def offer(self, frame: dict[str, Any], text: str) -> None:
         """A live event for this socket's person."""
         if self.held is not None:
-            if len(self.held) >= self.queue.maxsize:
+            if len(self.held) >= self.live_limit:
                 self.close(CLOSE_TOO_SLOW)
                 return
             self.held.append((frame, text))
@@ -135,7 +178,7 @@ class Connection:
         self._pass_on(frame, text)
 
     def _pass_on(self, frame: dict[str, Any], text: str) -> None:
-        if frame["type"] == "typing" and self.queue.qsize() > self.queue.maxsize // 2:
+        if frame["type"] == "typing" and self.live_queued > self.live_limit // 2:
             return  # a hint, dropped rather than ever closing a busy socket for it
         if frame["type"] == "message":
             message = frame["message"]
@@ -144,21 +187,22 @@ class Connection:
         self.push(text)
 
     def hold(self) -> None:
+        """Hold live events until the matching ``release`` (a resume is coming)."""
+        self.holds += 1
         if self.held is None:
             self.held = []
 
-    def first_frame(self, *, resume: bool) -> None:
-        """The client has spoken: a resume releases the held events when it is done,
-        anything else releases them now."""
+    def first_frame(self) -> None:
+        """The client has spoken (or the grace period is over): release the first hold.
+        A resume took its own hold before this, so its live events wait for it."""
         if self.awaiting_first_frame:
             self.awaiting_first_frame = False
-            if not resume:
-                self.release()
-
-    def grace_over(self) -> None:
-        self.first_frame(resume=False)
+            self.release()
 
     def release(self) -> None:
+        self.holds = max(self.holds - 1, 0)
+        if self.holds:
+            return
         held, self.held = self.held or [], None
         for frame, text in held:
             self._pass_on(frame, text)
@@ -174,13 +218,20 @@ class Gateway:
         queue_size: int = QUEUE_SIZE,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         resume_grace_seconds: float = RESUME_GRACE_SECONDS,
+        resume_page: int = RESUME_PAGE,
+        catch_up_hook: CatchUpHook | None = None,
     ) -> None:
         self.platform = platform
         self.queue_size = queue_size
         self.heartbeat_seconds = heartbeat_seconds
         self.resume_grace_seconds = resume_grace_seconds
+        self.resume_page = resume_page
+        self.catch_up_hook = catch_up_hook
         self._sockets: dict[str, set[Connection]] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        # Sends still being stored or published for a socket that has gone.
+        self._sending: set[asyncio.Task[service.Sent]] = set()
+        self._session_checks = asyncio.Semaphore(SESSION_CHECKS_AT_ONCE)
 
     # -- registry and fan-out ---------------------------------------------------------
 
@@ -266,10 +317,11 @@ class Gateway:
             )
         )
         grace = asyncio.get_running_loop().call_later(
-            self.resume_grace_seconds, connection.grace_over
+            self.resume_grace_seconds, connection.first_frame
         )
         tasks = [
             asyncio.create_task(self._read(websocket, connection)),
+            asyncio.create_task(self._work(connection)),
             asyncio.create_task(self._write(websocket, connection)),
             asyncio.create_task(self._heartbeat(connection)),
             asyncio.create_task(connection.closed.wait()),
@@ -292,31 +344,44 @@ class Gateway:
 
     async def _write(self, websocket: WebSocket, connection: Connection) -> None:
         while True:
-            text = await connection.queue.get()
+            text, counted = await connection.queue.get()
             try:
                 await websocket.send_text(text)
             except Exception:
                 connection.disconnected = True
                 return
+            connection.written(counted)
 
     async def _heartbeat(self, connection: Connection) -> None:
+        # The first beat comes after a random part of the interval: sockets opened
+        # together (a server restart, a benchmark) would otherwise check their sessions
+        # all at the same moment, every interval.
+        wait = self.heartbeat_seconds * random.uniform(HEARTBEAT_FIRST_AFTER, 1.0)
         while True:
-            await asyncio.sleep(self.heartbeat_seconds)
+            await asyncio.sleep(wait)
+            wait = self.heartbeat_seconds
             if connection.unanswered_pings >= UNANSWERED_PINGS_ALLOWED:
                 connection.close(CLOSE_GOING_AWAY)
                 return
             # A socket lives no longer than its session: log-out, expiry or erasure
             # closes it within one heartbeat.
-            if connection.token is None or (
-                await authenticate(
-                    self.platform.sessions, connection.token, now=self.platform.clock()
-                )
-                is None
-            ):
+            if not await self._session_alive(connection):
                 connection.close(CLOSE_NOT_LOGGED_IN)
                 return
             connection.unanswered_pings += 1
             connection.push(_PING)
+
+    async def _session_alive(self, connection: Connection) -> bool:
+        if connection.token is None:
+            return False
+        # A few at a time, so the checks never take every database connection the sends
+        # need; shielded, so a socket closing mid-check does not cancel a transaction
+        # half way (its connection would be thrown away instead of going back to the pool).
+        async with self._session_checks:
+            signed_in = await asyncio.shield(
+                authenticate(self.platform.sessions, connection.token, now=self.platform.clock())
+            )
+        return signed_in is not None
 
     async def _read(self, websocket: WebSocket, connection: Connection) -> None:
         while True:
@@ -326,28 +391,39 @@ class Gateway:
                 return
             text = received.get("text")
             if text is None:
-                connection.first_frame(resume=False)
+                connection.first_frame()
                 connection.push(error_frame("INVALID_FRAME", "Frames are JSON text."))
                 continue
             if len(text) > MAX_FRAME_CHARS:
-                connection.first_frame(resume=False)
+                connection.first_frame()
                 connection.push(error_frame("INVALID_FRAME", "The frame is too large."))
                 continue
             try:
                 frame = client_frame.validate_json(text)
             except ValidationError as error:
-                connection.first_frame(resume=False)
+                connection.first_frame()
                 connection.push(_invalid_frame(text, error))
                 continue
-            connection.first_frame(resume=isinstance(frame, ResumeFrame))
-            await self._handle(connection, frame)
+            if isinstance(frame, PongFrame):
+                # Answered here, not behind a catch-up the worker may be pacing.
+                connection.unanswered_pings = 0
+                connection.first_frame()
+                continue
+            if isinstance(frame, ResumeFrame):
+                # From now on, until this resume is done, live events wait for it.
+                connection.hold()
+            connection.first_frame()
+            await connection.inbox.put(frame)
+
+    async def _work(self, connection: Connection) -> None:
+        """Handle the socket's frames one after the other, in the order they came."""
+        while True:
+            await self._handle(connection, await connection.inbox.get())
 
     async def _handle(self, connection: Connection, frame: ClientFrame) -> None:
         client_id = frame.client_id if isinstance(frame, SendFrame) else None
         try:
-            if isinstance(frame, PongFrame):
-                connection.unanswered_pings = 0
-            elif isinstance(frame, SendFrame):
+            if isinstance(frame, SendFrame):
                 await self._send(connection, frame)
             elif isinstance(frame, ReadFrame):
                 await self._read_receipt(connection, frame)
@@ -369,6 +445,14 @@ class Gateway:
     async def _send(self, connection: Connection, frame: SendFrame) -> None:
         # A message ends the typing: the next keystroke may signal again at once.
         connection.typing_at.pop(frame.conversation_id, None)
+        # Shielded: a socket closing while its send is in the writer's batch must not
+        # leave a stored message unpublished.
+        storing = asyncio.create_task(self._store_and_publish(connection, frame))
+        self._sending.add(storing)
+        storing.add_done_callback(self._sent)
+        await asyncio.shield(storing)
+
+    async def _store_and_publish(self, connection: Connection, frame: SendFrame) -> service.Sent:
         sent = await service.send_and_commit(
             self.platform.sessions,
             conversation_id=frame.conversation_id,
@@ -391,6 +475,14 @@ class Gateway:
             )
         )
         await service.publish_sent(self.platform.bus, sent, origin=connection.id)
+        return sent
+
+    def _sent(self, task: asyncio.Task[service.Sent]) -> None:
+        self._sending.discard(task)
+        # Read here so an error no socket waits for any more is not reported as lost;
+        # a socket still waiting answers it itself.
+        if not task.cancelled():
+            task.exception()
 
     async def _members(self, connection: Connection, conversation_id: str) -> list[str]:
         # Who is in a conversation never changes once it exists, so a socket asks once.
@@ -444,15 +536,15 @@ class Gateway:
         )
 
     async def _resume(self, connection: Connection, frame: ResumeFrame) -> None:
-        """Live events are already flowing (the socket is registered); hold them, send
-        what was stored after the client's numbers, then let through only newer ones."""
-        connection.hold()
+        """Live events are already flowing (the socket is registered) and held since the
+        reader took this frame; send what was stored after the client's numbers, then let
+        through only newer ones."""
         try:
             for conversation_id, seen in frame.conversations.items():
                 try:
                     await self._catch_up(connection, conversation_id, seen)
                 except DomainError as refused:
-                    await connection.put(error_frame(refused.code, refused.detail))
+                    connection.push_catch_up(error_frame(refused.code, refused.detail))
         finally:
             connection.release()
 
@@ -461,25 +553,32 @@ class Gateway:
         newest: int | None = None
         sent_any = False
         while True:
+            # Paged at the client's pace: the next page is read once at most one page is
+            # still to be written, so a catch-up of any length holds about two in memory.
+            await connection.wait_for_backlog(self.resume_page)
+            if self.catch_up_hook is not None:
+                await self.catch_up_hook("read", conversation_id)
             async with transaction(self.platform.sessions) as session:
                 if newest is None:
                     await service.members_if_member(session, connection.person_id, conversation_id)
                     newest = await service.last_seq(session, conversation_id)
-                page = await service.after(session, conversation_id, floor, RESUME_PAGE)
+                page = await service.after(session, conversation_id, floor, self.resume_page)
             for message in page:
-                await connection.put(
+                connection.push_catch_up(
                     _dumps({"type": "message", "message": service.message_json(message)})
                 )
             if page:
                 floor = page[-1].seq
                 sent_any = True
-            if len(page) < RESUME_PAGE:
+            if len(page) < self.resume_page:
                 break
+        if self.catch_up_hook is not None:
+            await self.catch_up_hook("done", conversation_id)
         if not sent_any and newest is not None:
             # A client claiming more than exists must still get the messages to come.
             floor = min(seen, newest)
         connection.floors[conversation_id] = floor
-        await connection.put(
+        connection.push_catch_up(
             _dumps({"type": "resumed", "conversationId": conversation_id, "lastSeq": floor})
         )
 

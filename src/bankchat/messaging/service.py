@@ -2,9 +2,10 @@
 numbers and idempotent client ids, history, read receipts, contacts, people search; and
 the bus events through which stored messages reach the gateways.
 
-Sending is one short transaction: lock the conversation row while taking the next
-sequence number, insert, done. Delivery happens after the commit (``publish_*``), so a
-receiver that reads the database finds what it was told about.
+Sending stores in SQLAlchemy Core (``sending``): the next sequence number is taken under
+the conversation's row lock, and ``send_and_commit`` shares its transaction with every
+send arriving at the same time (``writer``, group commit). Delivery happens after the
+commit (``publish_*``), so a receiver that reads the database finds what it was told about.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from pydantic import ValidationError
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from bankchat.bus import Bus
-from bankchat.db import transaction
-from bankchat.errors import Conflict, DomainError, NotFound
+from bankchat.errors import DomainError, NotFound
 from bankchat.identity.models import Person
 from bankchat.identity.service import find_person_by_email, get_person
 from bankchat.messaging.models import Contact, Conversation, ConversationMember, Message
@@ -34,18 +36,17 @@ from bankchat.messaging.schemas import (
     SYSTEM_ID,
     iso_utc,
 )
+from bankchat.messaging.sending import ConversationUnknown as ConversationUnknown
+from bankchat.messaging.sending import Draft, store_drafts
+from bankchat.messaging.sending import SendRaced as SendRaced
+from bankchat.messaging.sending import Sent as Sent
+from bankchat.messaging.writer import writer_for
 
 PERSON_SUBJECT: Final = "chat.person."
 PEOPLE_SEARCH_MIN_LENGTH: Final = 2
 PEOPLE_SEARCH_LIMIT: Final = 20
 CONVERSATION_LIST_LIMIT: Final = 200
 INTERNAL_SENDERS: Final = frozenset({ASSISTANT_ID, SYSTEM_ID})
-
-
-class ConversationUnknown(NotFound):
-    """Not a conversation, or not one of the caller's: never say which."""
-
-    code = "CONVERSATION_UNKNOWN"
 
 
 class PersonUnknown(NotFound):
@@ -69,21 +70,6 @@ class KindNotAllowed(DomainError):
 class SelfConversation(DomainError):
     status = 422
     code = "SELF_CONVERSATION"
-
-
-class SendRaced(Conflict):
-    """The same client id was sent twice at the same moment; sending again finds the
-    first (``send_and_commit`` does so by itself)."""
-
-    code = "SEND_RACED"
-
-
-class Sent(NamedTuple):
-    """A stored (or found again) message and who is to receive it."""
-
-    message: Message
-    duplicate: bool
-    member_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -297,67 +283,48 @@ async def store_message(
     The caller commits. A second send with a stored client id stores nothing and
     returns the first message with ``duplicate`` set.
     """
-    stored_body = validate_body(sender_id, kind, body)
-    members = tuple(await member_ids(session, conversation_id))
-    if sender_id != SYSTEM_ID and sender_id not in members:
-        raise ConversationUnknown("No such conversation.")
-    if not members:
-        raise ConversationUnknown("No such conversation.")
-    earlier = await _sent_before(session, conversation_id, sender_id, client_id)
-    if earlier is not None:
-        return Sent(earlier, True, members)
-    # The row lock and the next number in one statement: PostgreSQL holds the row until
-    # commit, SQLite takes its write lock (see db.lock_row), and every other sender of
-    # this conversation waits here, so numbers follow commit order without gaps.
-    seq = (
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
-            .returning(Conversation.last_seq)
-        )
-    ).scalar_one()
-    message = Message(
-        conversation_id=conversation_id,
-        seq=seq,
-        id=new_id(),
-        sender_id=sender_id,
-        client_id=client_id,
-        kind=kind,
-        body=stored_body,
-        created_at=now,
-    )
-    session.add(message)
+    draft = _draft(conversation_id, sender_id, client_id, kind, body, now)
+    # Objects the caller added must be in the database before the Core statements run.
+    await session.flush()
     try:
-        await session.flush()
+        [outcome] = await store_drafts(await session.connection(), [draft])
     except IntegrityError as error:
         # The same client id is being sent at this very moment by another transaction
-        # that passed the check above first; it holds the message.
+        # that passed the check first; it holds the message.
         raise SendRaced("This message is being sent already.") from error
-    if sender_id in members:
-        # Writing in a conversation means having read it.
-        await session.execute(
-            update(ConversationMember)
-            .where(
-                ConversationMember.conversation_id == conversation_id,
-                ConversationMember.member_id == sender_id,
-            )
-            .values(last_read_seq=seq)
-        )
-    return Sent(message, False, members)
+    if isinstance(outcome, Exception):
+        raise outcome
+    if not outcome.duplicate:
+        _sync_loaded(session, outcome)
+    return outcome
 
 
-async def _sent_before(
-    session: AsyncSession, conversation_id: str, sender_id: str, client_id: str
-) -> Message | None:
-    result = await session.execute(
-        select(Message).where(
-            Message.conversation_id == conversation_id,
-            Message.sender_id == sender_id,
-            Message.client_id == client_id,
-        )
+def _draft(
+    conversation_id: str,
+    sender_id: str,
+    client_id: str,
+    kind: str,
+    body: Mapping[str, Any],
+    now: datetime,
+) -> Draft:
+    return Draft(
+        conversation_id, sender_id, client_id, kind, validate_body(sender_id, kind, body), now
     )
-    return result.scalar_one_or_none()
+
+
+def _sync_loaded(session: AsyncSession, sent: Sent) -> None:
+    """Bring the conversation and the sender's membership, if the session holds them,
+    up to date with what the Core statements wrote (as an ORM update would have)."""
+    message = sent.message
+    conversation = session.identity_map.get(identity_key(Conversation, message.conversation_id))
+    if isinstance(conversation, Conversation):
+        set_committed_value(conversation, "last_seq", message.seq)
+        set_committed_value(conversation, "last_message_at", message.created_at)
+    member = session.identity_map.get(
+        identity_key(ConversationMember, (message.conversation_id, message.sender_id))
+    )
+    if isinstance(member, ConversationMember):
+        set_committed_value(member, "last_read_seq", message.seq)
 
 
 async def send(
@@ -393,23 +360,10 @@ async def send_and_commit(
     body: Mapping[str, Any],
     now: datetime,
 ) -> Sent:
-    """Send in a transaction of its own; a raced resend is answered as the duplicate it is."""
-    for attempt in range(2):
-        try:
-            async with transaction(sessions) as session:
-                return await store_message(
-                    session,
-                    conversation_id=conversation_id,
-                    sender_id=sender_id,
-                    client_id=client_id,
-                    kind=kind,
-                    body=body,
-                    now=now,
-                )
-        except SendRaced:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """Send in a transaction of the process's group-commit writer (shared with the sends
+    that arrive at the same time); a raced resend is answered as the duplicate it is."""
+    draft = _draft(conversation_id, sender_id, client_id, kind, body, now)
+    return await writer_for(sessions).send(draft)
 
 
 def _internal_client_id(prefix: str) -> str:
