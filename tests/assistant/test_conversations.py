@@ -156,5 +156,8 @@ async def test_the_ads_question_gets_the_facts_and_the_access_log(
     answer = await chat.say("did you use my data for ads?")
     facts, log = answer.texts
     assert facts.startswith("In short: your bank data is never used for advertising")
-    assert "The assistant read your balances at Nordbank Test to answer your request." in log
+    assert (
+        "The assistant read your account details and balances at Nordbank Test"
+        " to answer your request." in log
+    )
     assert answer.buttons == {"Open the privacy center": "open:#/privacy"}

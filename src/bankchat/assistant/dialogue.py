@@ -16,6 +16,7 @@ from typing import Any, Final
 from bankchat.assistant.handlers import (
     DATA_INTENTS,
     HANDLERS,
+    LINK_FOUND_BY_HANDLER,
     MONEY_SLOTS,
     bank_data,
     connections,
@@ -208,11 +209,15 @@ async def dispatch(turn: Turn) -> Reply:
 
 
 async def _data_question(turn: Turn) -> Reply:
-    if not await bank_data.has_linked_accounts(turn.platform, turn.person_id):
+    if turn.intent not in LINK_FOUND_BY_HANDLER and not await bank_data.has_linked_accounts(
+        turn.platform, turn.person_id
+    ):
         return await connections.no_bank(turn)
     try:
         reply = await HANDLERS[turn.intent](turn)
-    except AccessDenied:
+    except bank_data.NothingLinked:
+        return await connections.no_bank(turn)
+    except (AccessDenied, bank_data.NotShared):
         return (
             Reply(turn)
             .say("data.not_shared")

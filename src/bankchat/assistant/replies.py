@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
+from babel import Locale
 from babel.dates import format_date, format_interval
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
@@ -24,6 +25,11 @@ LOCALE_DIR: Final = Path(__file__).parent / "locale"
 DOMAIN: Final = "assistant"
 # Babel's locales for formatting: German as in Germany, English as the web client shows it.
 BABEL_LOCALES: Final[dict[Language, str]] = {"de": "de_DE", "en": "en"}
+# Parsed once: babel parses a locale name again on every call, and a balance card formats
+# several amounts.
+_LOCALES: Final[dict[Language, Locale]] = {
+    language: Locale.parse(name) for language, name in BABEL_LOCALES.items()
+}
 
 
 class MissingReply(LookupError):
@@ -74,23 +80,23 @@ def has_reply(language: Language, msgid: str) -> bool:
 
 def money(amount: Decimal, currency: str, language: Language) -> str:
     """``1.234,56 €`` in German, ``€1,234.56`` in English."""
-    return format_currency(amount, currency, locale=BABEL_LOCALES[language])
+    return format_currency(amount, currency, locale=_LOCALES[language])
 
 
 def day(value: date, language: Language) -> str:
     """A date as people write it: ``20.11.2026`` / ``Nov 20, 2026``."""
-    return format_date(value, format="medium", locale=BABEL_LOCALES[language])
+    return format_date(value, format="medium", locale=_LOCALES[language])
 
 
 def short_day(value: date, language: Language) -> str:
     """A date within a list, without the year: ``20. Nov.`` / ``Nov 20``."""
     pattern = "d. MMM" if language == "de" else "MMM d"
-    return format_date(value, format=pattern, locale=BABEL_LOCALES[language])
+    return format_date(value, format=pattern, locale=_LOCALES[language])
 
 
 def period(start: date, end: date, language: Language) -> str:
     """A date range, shortened as the locale does: ``1.–31. Okt. 2026`` / ``Oct 1 – 31, 2026``."""
-    return format_interval(start, end, "yMMMd", locale=BABEL_LOCALES[language])
+    return format_interval(start, end, "yMMMd", locale=_LOCALES[language])
 
 
 def join(items: list[str], language: Language) -> str:

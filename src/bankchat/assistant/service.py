@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, runtime_checkable
 
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from bankchat.assistant.models import AssistantState
 from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.result import Parse
 from bankchat.assistant.state import DialogueState
-from bankchat.db import lock_row, transaction
+from bankchat.db import transaction
 from bankchat.errors import NotFound
 from bankchat.identity import service as identity
 from bankchat.messaging import service as messaging
@@ -114,31 +115,68 @@ def reply_client_id(message_id: str, index: int) -> str:
     return f"re:{message_id}:{index}"
 
 
-async def _claim(session: AsyncSession, message: Incoming, now: datetime) -> AssistantState | None:
-    """The conversation's state row, locked, if this message is not answered yet (and
-    the conversation still exists: an erased person's is gone, and stays gone)."""
+async def _advance(
+    session: AsyncSession, message: Incoming, state: dict[str, Any], now: datetime
+) -> bool:
+    """Mark the message answered and keep ``state``, if the conversation's state row is
+    the sender's and has not reached the message yet. The UPDATE takes the row's write
+    lock, so a second process answering the same message waits for this commit and then
+    matches nothing."""
+    advanced = await session.execute(
+        update(AssistantState)
+        .where(
+            AssistantState.conversation_id == message.conversation_id,
+            AssistantState.person_id == message.sender_id,
+            AssistantState.handled_seq < message.seq,
+        )
+        .values(handled_seq=message.seq, data=state, updated_at=now)
+        .returning(AssistantState.conversation_id)
+    )
+    return advanced.first() is not None
+
+
+async def _claim(
+    session: AsyncSession, message: Incoming, state: dict[str, Any], now: datetime
+) -> bool:
+    """Whether this transaction answers the message: then it is marked answered and
+    ``state`` kept. Not if it is answered already, or its conversation is gone (an erased
+    person's is, and stays gone).
+
+    While the state row exists one statement does it; the first answer in a conversation
+    inserts the row, after checking the sender belongs to the conversation.
+    """
+    if await _advance(session, message, state, now):
+        return True
     try:
         await messaging.members_if_member(session, message.sender_id, message.conversation_id)
     except messaging.ConversationUnknown:
-        return None
+        return False
     dialect = session.get_bind().dialect.name
     construct = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
+    inserted = await session.execute(
         construct(AssistantState)
         .values(
             conversation_id=message.conversation_id,
             person_id=message.sender_id,
-            handled_seq=0,
-            data={},
+            handled_seq=message.seq,
+            data=state,
             updated_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(AssistantState.conversation_id)
     )
-    await lock_row(session, AssistantState, message.conversation_id)
-    row = await session.get(AssistantState, message.conversation_id, populate_existing=True)
-    if row is None or row.handled_seq >= message.seq:
-        return None
-    return row
+    if inserted.first() is not None:
+        return True
+    # The row is there after all: another process created it meanwhile (or it belongs
+    # to someone else, or is past this message, and ``_advance`` refuses again).
+    return await _advance(session, message, state, now)
+
+
+def _ongoing_language(state: DialogueState, updated_at: datetime, now: datetime) -> Language | None:
+    """The conversation's language while it is going on (answered within the pause)."""
+    if state.language is not None and now - updated_at < CONVERSATION_PAUSE:
+        return state.language
+    return None
 
 
 async def _read_state(
@@ -148,17 +186,31 @@ async def _read_state(
     in that does not tell its own: the conversation's while it is going on, else the
     person's preferred one. None if the person no longer exists."""
     async with platform.sessions() as session:
-        row = await session.get(AssistantState, message.conversation_id)
+        row = (
+            await session.execute(
+                select(
+                    AssistantState.person_id,
+                    AssistantState.handled_seq,
+                    AssistantState.data,
+                    AssistantState.updated_at,
+                ).where(AssistantState.conversation_id == message.conversation_id)
+            )
+        ).one_or_none()
+        if row is None:
+            handled_seq, state, ongoing = 0, DialogueState(), None
+        else:
+            handled_seq, state = row.handled_seq, DialogueState.from_json(row.data)
+            ongoing = _ongoing_language(state, row.updated_at, now)
+        if ongoing is not None and row is not None and row.person_id == message.sender_id:
+            # Erasure deletes the person and their conversation (this row with it) in one
+            # transaction, so the row shows the person exists; their preferred language
+            # is not needed while the conversation goes on.
+            return handled_seq, state, ongoing
         try:
             person = await identity.get_person(session, message.sender_id)
         except NotFound:
             return None
-        preferred: Language = person.language
-    if row is None:
-        return 0, DialogueState(), preferred
-    state = DialogueState.from_json(row.data)
-    ongoing = state.language is not None and now - row.updated_at < CONVERSATION_PAUSE
-    return row.handled_seq, state, state.language if ongoing and state.language else preferred
+    return handled_seq, state, ongoing or person.language
 
 
 def log_failure(error: BaseException) -> None:
@@ -216,24 +268,24 @@ async def answer(
 
 
 async def _post(platform: Platform, message: Incoming, reply: Reply, now: datetime) -> bool:
+    kept = replace(reply.state, language=reply.language).as_json()
     async with transaction(platform.sessions) as session:
-        row = await _claim(session, message, now)
-        if row is None:
+        if not await _claim(session, message, kept, now):
             return False
+        # The replies go to the conversation the message came from: the sender's
+        # assistant conversation, which the claim found.
         sent = [
-            await messaging.post_from_assistant(
+            await messaging.store_message(
                 session,
-                message.sender_id,
-                outgoing.kind,
-                outgoing.body,
-                now=now,
+                conversation_id=message.conversation_id,
+                sender_id=ASSISTANT_ID,
                 client_id=reply_client_id(message.id, index),
+                kind=outgoing.kind,
+                body=outgoing.body,
+                now=now,
             )
             for index, outgoing in enumerate(reply.messages)
         ]
-        row.handled_seq = message.seq
-        row.data = replace(reply.state, language=reply.language).as_json()
-        row.updated_at = now
     for each in sent:
         await messaging.publish_sent(platform.bus, each)
     return True

@@ -16,6 +16,10 @@ Language = Literal["de", "en"]
 _RESOURCES: dict[str, dict[Language, str]] = {
     "accounts": {"en": "your account details", "de": "deine Kontodaten"},
     "balances": {"en": "your balances", "de": "deine Kontostände"},
+    "accounts_with_balances": {
+        "en": "your account details and balances",
+        "de": "deine Kontodaten und Kontostände",
+    },
     "transactions": {"en": "your transactions", "de": "deine Umsätze"},
 }
 _PURPOSES: dict[str, dict[Language, str]] = {
@@ -38,6 +42,12 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "read": {
         "en": "{actor} read {resource} at {banks} {purpose}.",
         "de": "{actor} {hat} {resource} bei {banks} gelesen, {purpose}.",
+    },
+    # A read when nothing was shared (no linked account): it found nothing, and says so.
+    "read_nothing": {
+        "en": "{actor} asked for {resource} {purpose}; nothing was shared, so nothing was read.",
+        "de": "{actor} {wollte} {resource} lesen, {purpose}; es war nichts freigegeben, "
+        "also wurde nichts gelesen.",
     },
     "read_denied": {
         "en": "{actor} asked for {resource} {purpose}; this was refused ({reason}).",
@@ -137,7 +147,8 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
         "count": len(_as_list(what.get("accounts"))),
         "action": entry.action,
     }
-    template = _TEXTS.get(entry.action, _TEXTS["other"])[language]
+    action = "read_nothing" if entry.action == "read" and not banks else entry.action
+    template = _TEXTS.get(action, _TEXTS["other"])[language]
     return template.format(**values)
 
 

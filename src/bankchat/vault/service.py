@@ -69,6 +69,7 @@ from bankchat.vault.records import (
 # construct a vault, rotate keys or catch its errors is re-exported here.
 __all__ = [
     "AccessDenied",
+    "AccountsWithBalances",
     "Keyring",
     "MasterKey",
     "UnknownMasterKeyError",
@@ -308,6 +309,19 @@ def _utc_now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountsWithBalances:
+    """What one read of accounts and balances hands out.
+
+    ``balances`` holds only the accounts whose grant shares balances (an empty list where
+    none are stored yet): an account listed without an entry there may not be read for
+    its balances.
+    """
+
+    accounts: list[AccountDetails]
+    balances: dict[str, list[Balance]]
+
+
+@dataclass(frozen=True, slots=True)
 class _CachedKey:
     wrapped: bytes
     cipher: PersonCipher
@@ -362,14 +376,21 @@ class Vault:
             # Erased, possibly by another process: forget any copy of the old key.
             self._key_cache.pop(person_id, None)
             return None
+        return self._cipher_of(person_id, row.version, row.wrapped, row.master_key_id)
+
+    def _cipher_of(
+        self, person_id: str, version: int, wrapped: bytes, master_key_id: str
+    ) -> PersonCipher:
+        """The cipher of the data key stored as ``wrapped`` (from the cache while the
+        stored key is the one cached)."""
         cached = self._key_cache.get(person_id)
-        if cached is not None and cached.wrapped == row.wrapped:
+        if cached is not None and cached.wrapped == wrapped:
             self._key_cache.move_to_end(person_id)
             return cached.cipher
-        master = self._keyring.get(row.master_key_id)
-        data_key = unwrap_data_key(master, person_id, row.version, row.wrapped)
-        cipher = PersonCipher(person_id, row.version, data_key)
-        self._key_cache[person_id] = _CachedKey(row.wrapped, cipher)
+        master = self._keyring.get(master_key_id)
+        data_key = unwrap_data_key(master, person_id, version, wrapped)
+        cipher = PersonCipher(person_id, version, data_key)
+        self._key_cache[person_id] = _CachedKey(wrapped, cipher)
         self._key_cache.move_to_end(person_id)
         while len(self._key_cache) > self._key_cache_size:
             self._key_cache.popitem(last=False)
@@ -831,8 +852,12 @@ class Vault:
         account_ids: Sequence[str] | None,
         details: dict[str, Any],
         load: Callable[[AsyncSession, list[VaultGrant]], Awaitable[tuple[T, int]]],
+        granted_details: Callable[[list[VaultGrant]], dict[str, Any]] | None = None,
     ) -> T:
-        """Check the grants, load through ``load``, and append one audit entry either way."""
+        """Check the grants, load through ``load``, and append one audit entry either way.
+
+        ``granted_details`` adds to the entry of an allowed read what depends on the grants
+        that allowed it."""
         _require_purpose(purpose)
         if isinstance(account_ids, str):
             raise TypeError("account_ids must be a sequence of ids, not one string")
@@ -879,6 +904,7 @@ class Vault:
                         "accounts": [grant.account_id for grant in decision.allowed],
                         "banks": sorted({grant.bank_id for grant in decision.allowed}),
                         **details,
+                        **(granted_details(decision.allowed) if granted_details else {}),
                         "count": count,
                     },
                     now=now,
@@ -965,6 +991,93 @@ class Vault:
             account_ids=account_ids,
             details={},
             load=load,
+        )
+
+    async def read_accounts_with_balances(
+        self, *, person_id: str, actor: str, purpose: Purpose
+    ) -> AccountsWithBalances:
+        """``read_accounts`` and the balances of those accounts whose grant shares them, in
+        one transaction with one audit entry (resource ``accounts_with_balances``; its
+        ``balances`` names the accounts whose balances were read).
+
+        An account shared without balances is listed without them rather than refusing
+        the read; only when no live grant allows ``purpose`` at all is it refused.
+        """
+
+        def shares_balances(grants: list[VaultGrant]) -> list[str]:
+            return [g.account_id for g in grants if "balances" in g.scopes]
+
+        async def load(
+            session: AsyncSession, grants: list[VaultGrant]
+        ) -> tuple[AccountsWithBalances, int]:
+            readable = shares_balances(grants)
+            # One query for all of it: a balances row joins only where it may be read, and
+            # the person's data key comes along (each account row repeats it).
+            rows = (
+                await session.execute(
+                    select(
+                        VaultAccount.account_id,
+                        VaultAccount.details,
+                        VaultBalances.balances,
+                        VaultDataKey.version,
+                        VaultDataKey.wrapped,
+                        VaultDataKey.master_key_id,
+                    )
+                    .outerjoin(
+                        VaultBalances,
+                        (VaultBalances.person_id == VaultAccount.person_id)
+                        & (VaultBalances.account_id == VaultAccount.account_id)
+                        & VaultBalances.account_id.in_(readable),
+                    )
+                    .outerjoin(VaultDataKey, VaultDataKey.person_id == VaultAccount.person_id)
+                    .where(
+                        VaultAccount.person_id == person_id,
+                        VaultAccount.account_id.in_([g.account_id for g in grants]),
+                    )
+                    .order_by(VaultAccount.account_id)
+                )
+            ).all()
+            if not rows:
+                return AccountsWithBalances([], {}), 0
+            key = rows[0]
+            if key.wrapped is None:
+                self._key_cache.pop(person_id, None)
+                raise VaultIntegrityError(f"person {person_id} has stored data but no data key")
+            cipher = self._cipher_of(person_id, key.version, key.wrapped, key.master_key_id)
+            accounts = []
+            balances: dict[str, list[Balance]] = {}
+            shared = set(readable)
+            for row in rows:
+                accounts.append(
+                    AccountDetails.from_json(
+                        _json_value(cipher.open(_ACCOUNT_FIELD, row.account_id, row.details))
+                    )
+                )
+                if row.account_id not in shared:
+                    continue
+                balances[row.account_id] = (
+                    [
+                        Balance.from_json(b)
+                        for b in _json_value(
+                            cipher.open(_BALANCES_FIELD, row.account_id, row.balances)
+                        )
+                    ]
+                    if row.balances is not None
+                    else []
+                )
+            count = len(accounts) + sum(len(found) for found in balances.values())
+            return AccountsWithBalances(accounts, balances), count
+
+        return await self._audited_read(
+            person_id=person_id,
+            actor=actor,
+            purpose=purpose,
+            resource="accounts_with_balances",
+            scope=None,
+            account_ids=None,
+            details={},
+            load=load,
+            granted_details=lambda grants: {"balances": shares_balances(grants)},
         )
 
     async def read_transactions(

@@ -21,6 +21,9 @@ from bankchat.assistant.nlu.intents import Intent
 DATA_INTENTS: Final = frozenset(
     {Intent.CHECK_BALANCE, Intent.LIST_TRANSACTIONS, Intent.SPENDING_SUMMARY}
 )
+# Data questions whose handler learns from its own read whether a bank is linked (it
+# raises ``bank_data.NothingLinked``), so no query asks that before it runs.
+LINK_FOUND_BY_HANDLER: Final = frozenset({Intent.CHECK_BALANCE})
 # Money requests and the slots each needs before the assistant can repeat it.
 MONEY_SLOTS: Final[dict[Intent, tuple[str, ...]]] = {
     Intent.SEND_MONEY: ("amount", "recipient"),

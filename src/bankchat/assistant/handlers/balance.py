@@ -36,19 +36,24 @@ def totals_text(totals: dict[str, Decimal], turn: Turn) -> str:
 
 
 async def check_balance(turn: Turn) -> Reply:
+    """The balance card; one audited read, which also tells whether anything is linked."""
     reply = Reply(turn)
-    found = await bank_data.accounts(turn.platform, turn.person_id)
-    chosen = bank_data.choose_accounts(turn.platform, found, turn.entities)
+    found = await bank_data.accounts_with_balances(turn.platform, turn.person_id)
+    if not found.accounts:
+        raise bank_data.NothingLinked
+    chosen = bank_data.choose_accounts(turn.platform, found.accounts, turn.entities)
     if not chosen:
         return reply.say("balance.no_match").buttons(
             [(turn.t("balance.all_accounts"), f"say:{turn.t('suggest.balance.say')}")]
         )
-    stored = await bank_data.balances(turn.platform, turn.person_id, [a.account_id for a in chosen])
+    if any(account.account_id not in found.balances for account in chosen):
+        # Asked about an account shared without balances: the answer a refused read gets.
+        raise bank_data.NotShared
     rows = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
     missing = 0
     for account in chosen:
-        balances = stored.get(account.account_id, [])
+        balances = found.balances[account.account_id]
         booked = pick(balances, BOOKED_TYPES)
         available = pick(balances, AVAILABLE_TYPES)
         if booked is None and available is None:

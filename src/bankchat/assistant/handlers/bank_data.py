@@ -1,6 +1,10 @@
 """The assistant's door to the person's bank data: the vault's audited reads with purpose
 ``user_request`` and actor ``assistant``, and matching what the person named (a bank, an
-account type) against their linked accounts."""
+account type) against their linked accounts.
+
+A handler that learns from its own read that nothing is linked, or that the person did not
+share what the question needs, raises ``NothingLinked`` or ``NotShared``: the dialogue
+answers those as it answers the same finding made before the handler ran."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from typing import Any, Final
 from bankchat.banking import service as banking
 from bankchat.platform import Platform
 from bankchat.vault.purposes import Purpose
-from bankchat.vault.records import AccountDetails, Balance, StoredTransaction
+from bankchat.vault.records import AccountDetails, StoredTransaction
+from bankchat.vault.service import AccountsWithBalances
 
 ACTOR: Final = "assistant"
 PURPOSE: Final = Purpose.USER_REQUEST
@@ -23,21 +28,24 @@ _FILLER: Final = frozenset(
 _WORD: Final = re.compile(r"\w+")
 
 
+class NothingLinked(Exception):
+    """The person shares no account with the assistant."""
+
+
+class NotShared(Exception):
+    """An account the question is about is shared, but not with what the answer needs."""
+
+
 async def has_linked_accounts(platform: Platform, person_id: str) -> bool:
     """Whether the person shares any account (no vault read: nothing is audited)."""
     async with platform.sessions() as session:
         return bool(await banking.linked_accounts(session, person_id))
 
 
-async def accounts(platform: Platform, person_id: str) -> list[AccountDetails]:
-    return await platform.vault.read_accounts(person_id=person_id, actor=ACTOR, purpose=PURPOSE)
-
-
-async def balances(
-    platform: Platform, person_id: str, account_ids: list[str]
-) -> dict[str, list[Balance]]:
-    return await platform.vault.read_balances(
-        person_id=person_id, actor=ACTOR, purpose=PURPOSE, account_ids=account_ids
+async def accounts_with_balances(platform: Platform, person_id: str) -> AccountsWithBalances:
+    """The accounts and, where shared, their balances: one audited read."""
+    return await platform.vault.read_accounts_with_balances(
+        person_id=person_id, actor=ACTOR, purpose=PURPOSE
     )
 
 
