@@ -10,8 +10,8 @@ import pytest
 from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat.db import Base, transaction
 from bankchat.errors import NotFound
@@ -454,6 +454,65 @@ async def test_prune_expired_sessions_forgets_only_expired_ones(
     async with transaction(sessions) as session:
         assert await service.prune_expired_sessions(session, now=clock()) == 1
     assert await count(sessions, SessionRecord) == 1
+
+
+async def test_valid_sessions_names_only_sessions_still_live(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    _, live = await signed_in(sessions, clock, light_hasher)
+    _, logged_out = await attempt(sessions, clock, light_hasher, password=PASSWORD)
+    ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
+    carl = await new_person(sessions, clock, light_hasher, email="carl@example.org")
+    async with transaction(sessions) as session:
+        await service.log_out(session, logged_out.token)
+        expiring = await service.start_session(
+            session, ben.id, now=clock(), lifetime=timedelta(hours=1)
+        )
+        erased = await service.start_session(session, carl.id, now=clock())
+        await service.erase_person(session, carl.id)
+    clock.advance(timedelta(hours=1))
+    tokens = (live, logged_out, expiring, erased)
+    asked = [token_digest(new.token) for new in tokens] + [token_digest("made-up")]
+    async with transaction(sessions) as session:
+        found = await service.valid_sessions(session, asked, now=clock())
+    assert found == {token_digest(live.token)}
+
+
+async def test_valid_sessions_touches_last_seen_only_of_sessions_due(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    _, early = await signed_in(sessions, clock, light_hasher)
+    clock.advance(timedelta(seconds=30))
+    _, late = await attempt(sessions, clock, light_hasher, password=PASSWORD)
+    late_start = clock()
+    clock.advance(timedelta(seconds=30))
+    ids = [token_digest(early.token), token_digest(late.token)]
+    async with transaction(sessions) as session:
+        await service.valid_sessions(session, ids, now=clock())
+    async with sessions() as session:
+        seen = [(await session.get(SessionRecord, id_)) for id_ in ids]
+    assert [record.last_seen_at for record in seen if record] == [clock(), late_start]
+
+
+async def test_valid_sessions_asks_in_chunks_of_500(
+    db_engine: AsyncEngine, sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    _, live = await signed_in(sessions, clock, light_hasher)
+    # Made-up ids that sort before the real one, so it is found in the last chunk.
+    asked = [f"{n:064x}" for n in range(1200)] + [token_digest(live.token)]
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with transaction(sessions) as session:
+            found = await service.valid_sessions(session, asked, now=clock())
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", record)
+    assert found == {token_digest(live.token)}
+    assert len(statements) == 3
 
 
 # -- the person -----------------------------------------------------------------------

@@ -46,3 +46,13 @@ async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_log_out(
     ws = await open_socket(served, anna)
     await anna.post("/api/v1/auth/logout")
     assert await close_code_after_draining(ws) == 4401
+
+
+async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_erasure(
+    served: Served,
+) -> None:
+    anna = await sign_up(served.app)
+    ws = await open_socket(served, anna)
+    erased = await anna.post("/api/v1/privacy/erase", json={"confirmEmail": anna.email})
+    assert erased.status_code == 204, erased.text
+    assert await close_code_after_draining(ws) == 4401

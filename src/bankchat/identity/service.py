@@ -8,6 +8,7 @@ import hashlib
 import math
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -35,6 +36,8 @@ MAX_FAILURES_PER_IP: Final = 30
 ATTEMPT_RETENTION: Final = timedelta(days=1)
 LAST_SEEN_RESOLUTION: Final = timedelta(minutes=1)
 IP_MAX_LENGTH: Final = 45
+# Session ids per statement of a batch check, so no IN list grows without bound.
+SESSION_CHECK_CHUNK: Final = 500
 WRONG_CREDENTIALS: Final = "The email address or the password is wrong."
 
 
@@ -348,6 +351,47 @@ async def authenticate(
                 .values(last_seen_at=now)
             )
     return AuthenticatedSession(person=person, csrf_token=record.csrf_token, session_id=record.id)
+
+
+async def valid_sessions(
+    session: AsyncSession, token_hashes: Collection[str], *, now: datetime
+) -> set[str]:
+    """Which of ``token_hashes`` (session ids, see ``token_digest``) still open a live
+    session: not logged out, not expired, their person not erased.
+
+    For holders of many sessions at once (the chat gateway's open sockets): one query,
+    and one UPDATE touching ``last_seen_at`` of those live ones last seen a minute or
+    more ago, per ``SESSION_CHECK_CHUNK`` ids. Expired sessions are left to
+    ``prune_expired_sessions``, so a check that finds nothing due writes nothing.
+    """
+    ids = sorted(set(token_hashes))
+    live: set[str] = set()
+    due: list[str] = []
+    for start in range(0, len(ids), SESSION_CHECK_CHUNK):
+        rows = await session.execute(
+            select(SessionRecord.id, SessionRecord.last_seen_at)
+            .join(Person, Person.id == SessionRecord.person_id)
+            .where(
+                SessionRecord.id.in_(ids[start : start + SESSION_CHECK_CHUNK]),
+                SessionRecord.expires_at > now,
+            )
+        )
+        for session_id, last_seen_at in rows:
+            live.add(session_id)
+            if now - last_seen_at >= LAST_SEEN_RESOLUTION:
+                due.append(session_id)
+    for start in range(0, len(due), SESSION_CHECK_CHUNK):
+        await session.execute(
+            update(SessionRecord)
+            .where(
+                SessionRecord.id.in_(due[start : start + SESSION_CHECK_CHUNK]),
+                SessionRecord.last_seen_at < now,
+            )
+            .values(last_seen_at=now)
+            # Only column rows were loaded: no objects in the session to keep in step.
+            .execution_options(synchronize_session=False)
+        )
+    return live
 
 
 async def log_out(session: AsyncSession, token: str) -> None:

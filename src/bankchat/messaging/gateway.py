@@ -10,6 +10,11 @@ resume's catch-up is read page by page at the client's own pace and never counts
 that bound. The socket's reader answers pongs itself and hands every other frame to the
 socket's worker task, so a long catch-up never leaves a pong unread. Message text is
 never logged.
+
+A socket lives no longer than its session. Rather than each socket asking the database
+on its heartbeat, the gateway's one session watch asks identity about all of its
+sockets' sessions in one query per heartbeat interval and closes those whose session
+ended (log-out, expiry, erasure); the per-socket heartbeat only pings.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from starlette.websockets import WebSocket
 from bankchat.db import transaction
 from bankchat.errors import DomainError
 from bankchat.identity.deps import SESSION_COOKIE
-from bankchat.identity.service import authenticate
+from bankchat.identity.service import authenticate, token_digest, valid_sessions
 from bankchat.messaging import service
 from bankchat.messaging.schemas import (
     ClientFrame,
@@ -56,7 +61,6 @@ INBOX_SIZE: Final = 64
 UNANSWERED_PINGS_ALLOWED: Final = 2
 # The first heartbeat comes after this part of the interval at the earliest.
 HEARTBEAT_FIRST_AFTER: Final = 0.5
-SESSION_CHECKS_AT_ONCE: Final = 2
 # How long live events wait for a client's first frame, which may be a resume.
 RESUME_GRACE_SECONDS: Final = 2.0
 # A client that stopped reading cannot take a close frame either; do not wait forever.
@@ -101,9 +105,11 @@ class Connection:
     heartbeat count. Everything here runs on the event loop without awaiting, so the
     bus handler and the socket's own tasks never see it half-changed."""
 
-    def __init__(self, person_id: str, queue_size: int) -> None:
+    def __init__(self, person_id: str, session_id: str, queue_size: int) -> None:
         self.id = uuid.uuid4().hex
         self.person_id = person_id
+        # The session the socket was opened with (its token's digest).
+        self.session_id = session_id
         # Frames to write, each marked whether it counts against ``live_limit``: live
         # frames do, a catch-up's do not (it is paced by ``wait_for_backlog`` instead).
         self.queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
@@ -125,7 +131,6 @@ class Connection:
         self.disconnected = False
         self.closed = asyncio.Event()
         self.members: dict[str, list[str]] = {}
-        self.token: str | None = None
         # conversation id -> when this socket last passed on a typing signal
         self.typing_at: dict[str, float] = {}
         self._backlog_ok = asyncio.Event()
@@ -231,22 +236,34 @@ class Gateway:
         self._unsubscribe: Callable[[], None] | None = None
         # Sends still being stored or published for a socket that has gone.
         self._sending: set[asyncio.Task[service.Sent]] = set()
-        self._session_checks = asyncio.Semaphore(SESSION_CHECKS_AT_ONCE)
+        self._session_watch: asyncio.Task[None] | None = None
+        self._session_check: asyncio.Task[set[str]] | None = None
 
     # -- registry and fan-out ---------------------------------------------------------
 
     def start(self) -> None:
-        """Subscribe to the bus (once)."""
+        """Subscribe to the bus and start the session watch (once)."""
         if self._unsubscribe is None:
             self._unsubscribe = self.platform.bus.subscribe(
                 service.PERSON_SUBJECT + "*", self._on_event
             )
+        if self._session_watch is None:
+            self._session_watch = asyncio.create_task(self._watch_sessions())
 
     async def close(self) -> None:
-        """Stop listening and close every socket (going away)."""
+        """Stop listening and watching, and close every socket (going away)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._session_watch is not None:
+            self._session_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._session_watch
+            self._session_watch = None
+        if self._session_check is not None:
+            # Let a check already in the database finish, so its transaction ends cleanly.
+            with contextlib.suppress(Exception):
+                await self._session_check
         for connections in list(self._sockets.values()):
             for connection in list(connections):
                 connection.close(CLOSE_GOING_AWAY)
@@ -263,6 +280,42 @@ class Gateway:
             connections.discard(connection)
             if not connections:
                 del self._sockets[connection.person_id]
+
+    # -- the session watch ------------------------------------------------------------
+
+    async def _watch_sessions(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                await self.check_sessions()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # The next interval tries again; until then the sockets stay as they are.
+                logger.error("session check failed: %s", type(error).__name__)
+
+    async def check_sessions(self) -> None:
+        """Close, 4401, every socket whose session has ended: one query for all of them.
+
+        Runs once per heartbeat interval, so log-out, expiry or erasure closes a socket
+        within one heartbeat.
+        """
+        open_now = [c for connections in self._sockets.values() for c in connections]
+        if not open_now:
+            return
+        # Shielded: a gateway closing mid-check must not cancel a transaction half way
+        # (its connection would be thrown away instead of going back to the pool).
+        self._session_check = asyncio.create_task(
+            self._valid_sessions({c.session_id for c in open_now})
+        )
+        valid = await asyncio.shield(self._session_check)
+        for connection in open_now:
+            if connection.session_id not in valid:
+                connection.close(CLOSE_NOT_LOGGED_IN)
+
+    async def _valid_sessions(self, session_ids: set[str]) -> set[str]:
+        async with transaction(self.platform.sessions) as session:
+            return await valid_sessions(session, session_ids, now=self.platform.clock())
 
     async def _on_event(self, subject: str, payload: dict[str, Any]) -> None:
         connections = self._sockets.get(subject[len(service.PERSON_SUBJECT) :])
@@ -300,12 +353,11 @@ class Gateway:
             if token
             else None
         )
-        if signed_in is None:
+        if not token or signed_in is None:
             await websocket.close(CLOSE_NOT_LOGGED_IN)
             return
         self.start()
-        connection = Connection(signed_in.person.id, self.queue_size)
-        connection.token = token
+        connection = Connection(signed_in.person.id, token_digest(token), self.queue_size)
         self._register(connection)
         connection.push(
             _dumps(
@@ -353,9 +405,11 @@ class Gateway:
             connection.written(counted)
 
     async def _heartbeat(self, connection: Connection) -> None:
+        """Ping, and close a socket that left pings unanswered (its session is the
+        watch's job)."""
         # The first beat comes after a random part of the interval: sockets opened
-        # together (a server restart, a benchmark) would otherwise check their sessions
-        # all at the same moment, every interval.
+        # together (a server restart, a benchmark) would otherwise all be pinged at the
+        # same moment, every interval.
         wait = self.heartbeat_seconds * random.uniform(HEARTBEAT_FIRST_AFTER, 1.0)
         while True:
             await asyncio.sleep(wait)
@@ -363,25 +417,8 @@ class Gateway:
             if connection.unanswered_pings >= UNANSWERED_PINGS_ALLOWED:
                 connection.close(CLOSE_GOING_AWAY)
                 return
-            # A socket lives no longer than its session: log-out, expiry or erasure
-            # closes it within one heartbeat.
-            if not await self._session_alive(connection):
-                connection.close(CLOSE_NOT_LOGGED_IN)
-                return
             connection.unanswered_pings += 1
             connection.push(_PING)
-
-    async def _session_alive(self, connection: Connection) -> bool:
-        if connection.token is None:
-            return False
-        # A few at a time, so the checks never take every database connection the sends
-        # need; shielded, so a socket closing mid-check does not cancel a transaction
-        # half way (its connection would be thrown away instead of going back to the pool).
-        async with self._session_checks:
-            signed_in = await asyncio.shield(
-                authenticate(self.platform.sessions, connection.token, now=self.platform.clock())
-            )
-        return signed_in is not None
 
     async def _read(self, websocket: WebSocket, connection: Connection) -> None:
         while True:
