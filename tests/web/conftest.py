@@ -1,22 +1,22 @@
-"""Fixtures for the web messenger's browser tests: the platform served by uvicorn on a
-loopback port (its public URL, where the sandbox bank sends browsers back), the live
-sandbox bank, and Debian's Chromium driven by Playwright."""
+"""Fixtures and steps for the web messenger's browser tests: the platform served by uvicorn
+on a loopback port (its public URL, where the sandbox bank sends browsers back), the live
+sandbox bank, Debian's Chromium driven by Playwright, and what a person does on the page."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
+import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 from playwright.async_api import Error as PlaywrightError
 
 from bankchat.app import create_app
@@ -32,6 +32,20 @@ from tests.platform_support import PASSWORD
 _emails = itertools.count(1)
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 740}
+
+
+@dataclass(frozen=True)
+class BankLogin:
+    """A sandbox bank and one of its logins."""
+
+    name: str
+    login: str
+    password: str
+
+
+NORDBANK = BankLogin("Nordbank Test", "nordbank1", "pass-nordbank-1")
+
+PageOpener = Callable[..., AbstractAsyncContextManager[Page]]
 
 
 @dataclass
@@ -76,36 +90,28 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def needs_chat(served: Served) -> None:
-    async with httpx.AsyncClient(base_url=served.url) as client:
-        if (await client.get("/api/v1/conversations")).status_code == 404:
-            pytest.skip("the messaging API (/api/v1/conversations) is not wired yet")
+def open_page(browser: Browser, request: pytest.FixtureRequest) -> PageOpener:
+    """Opens a page in a browser context of its own (own cookies, like a person's own
+    device); on failure it keeps a screenshot named for the test (BANKCHAT_SCREENSHOT_DIR)."""
+    pages = itertools.count()
 
+    @asynccontextmanager
+    async def opened(*, viewport: ViewportSize | None = None) -> AsyncIterator[Page]:
+        context = await browser.new_context(locale="en-US", viewport=viewport or DESKTOP)
+        context.set_default_timeout(15_000)
+        try:
+            page = await context.new_page()
+            try:
+                yield page
+            except BaseException:
+                # A page that is already closed has nothing to show.
+                with contextlib.suppress(PlaywrightError):
+                    await screenshot_on_failure(page, f"{request.node.name}-{next(pages)}")
+                raise
+        finally:
+            await context.close()
 
-@asynccontextmanager
-async def person_context(
-    browser: Browser, *, locale: str = "en-US", viewport: ViewportSize | None = None
-) -> AsyncIterator[BrowserContext]:
-    """A browser context of its own (own cookies), like a second person's device."""
-    context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP)
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        await context.close()
-
-
-@asynccontextmanager
-async def screenshots(name: str, *pages: Page) -> AsyncIterator[None]:
-    """On failure, keep a screenshot of every page (BANKCHAT_SCREENSHOT_DIR)."""
-    try:
-        yield
-    except BaseException:
-        for index, page in enumerate(pages):
-            # A page that is already closed has nothing to show; keep the others.
-            with contextlib.suppress(PlaywrightError):
-                await screenshot_on_failure(page, f"{name}-{index}")
-        raise
+    return opened
 
 
 def new_email(name: str) -> str:
@@ -126,15 +132,32 @@ async def sign_up(page: Page, url: str, name: str) -> str:
     return email
 
 
-async def link_bank(page: Page, bank_name: str, login: str, password: str) -> None:
+async def link_bank(page: Page, bank: BankLogin) -> None:
     """Link a bank from the page, logging in and approving on the bank's own pages."""
     await page.get_by_role("link", name="Link a bank").click()
-    await page.get_by_role("radio", name=bank_name).check()
-    await page.get_by_role("button", name=f"Continue to {bank_name}").click()
-    await page.get_by_label("Login name").fill(login)
-    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("radio", name=bank.name).check()
+    await page.get_by_role("button", name=f"Continue to {bank.name}").click()
+    await page.get_by_label("Login name").fill(bank.login)
+    await page.get_by_label("Password").fill(bank.password)
     await page.get_by_role("button", name="Log in").click()
     await page.get_by_role("button", name="Approve").click()
     await expect(
-        page.get_by_role("status").filter(has_text=f"{bank_name} is linked")
+        page.get_by_role("status").filter(has_text=f"{bank.name} is linked")
     ).to_be_visible()
+
+
+def message_box(page: Page) -> Locator:
+    return page.get_by_role("textbox", name=re.compile("^(Message|Nachricht)$"))
+
+
+async def say(page: Page, text: str) -> None:
+    """Write a message into the open chat and send it with Enter."""
+    await message_box(page).fill(text)
+    await message_box(page).press("Enter")
+
+
+def message_log(page: Page, title: str) -> Locator:
+    """The messages of the open chat with ``title``, in either language."""
+    return page.get_by_role(
+        "log", name=re.compile(f"^(Messages in|Nachrichten in) {re.escape(title)}$")
+    )

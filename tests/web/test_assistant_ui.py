@@ -5,29 +5,29 @@ once the assistant answers, a German balance card and a way into the privacy cen
 
 from __future__ import annotations
 
-import importlib.util
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Locator, Page, Route, expect
 
+from bankchat.assistant.cards import card, row
+from bankchat.assistant.nlu.pipeline import load_nlu
 from bankchat.db import transaction
 from bankchat.messaging import service as messaging
 from tests.web.conftest import (
+    NORDBANK,
     PHONE,
+    PageOpener,
     Served,
     link_bank,
-    person_context,
-    screenshots,
+    message_log,
+    say,
     sign_up,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("web-assistant"),
-    pytest.mark.usefixtures("needs_chat"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("web-assistant")]
 
 ANSWER_MS = 30_000
 GERMAN_EUROS = re.compile(r"^[-−]?\d{1,3}(\.\d{3})*,\d{2}\xa0€$")
@@ -35,18 +35,9 @@ GERMAN_EUROS = re.compile(r"^[-−]?\d{1,3}(\.\d{3})*,\d{2}\xa0€$")
 
 @pytest.fixture(scope="session")
 def needs_assistant(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The assistant's server side, its NLU built once per test process up front (it is
-    shared in memory), so no answer waits minutes for a model to be trained."""
-    if importlib.util.find_spec("bankchat.assistant.service") is None:
-        pytest.skip("the assistant's server side (bankchat.assistant.service) is not there yet")
-    from bankchat.assistant.nlu.pipeline import load_nlu
-
+    """The assistant's NLU, built once per test process up front (it is shared in memory),
+    so no answer waits minutes for a model to be trained."""
     load_nlu(tmp_path_factory.mktemp("nlu"))
-
-
-async def person_id(page: Page, url: str) -> str:
-    session = await page.request.get(f"{url}/api/v1/auth/session")
-    return str((await session.json())["person"]["id"])
 
 
 async def assistant_messages(page: Page, url: str) -> list[dict[str, Any]]:
@@ -58,8 +49,11 @@ async def assistant_messages(page: Page, url: str) -> list[dict[str, Any]]:
     return messages
 
 
-async def post_as_assistant(served: Served, person: str, kind: str, body: dict[str, Any]) -> None:
-    """What the assistant's server side does: store a message, then deliver it live."""
+async def post_as_assistant(served: Served, page: Page, kind: str, body: dict[str, Any]) -> None:
+    """What the assistant's server side does: store a message for the person signed in on
+    ``page``, then deliver it live."""
+    signed_in = await page.request.get(f"{served.url}/api/v1/auth/session")
+    person = str((await signed_in.json())["person"]["id"])
     platform = served.platform
     async with transaction(platform.sessions) as session:
         sent = await messaging.post_from_assistant(
@@ -71,29 +65,22 @@ async def post_as_assistant(served: Served, person: str, kind: str, body: dict[s
 async def open_assistant(page: Page, name: str = "Assistant") -> Locator:
     await page.get_by_role("link", name=name).first.click()
     await expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
-    return page.get_by_role("log", name=re.compile(f"^(Messages in|Nachrichten in) {name}$"))
+    return message_log(page, name)
 
 
-async def say(page: Page, text: str) -> None:
-    await page.get_by_role("textbox", name=re.compile("^(Message|Nachricht)$")).fill(text)
-    await page.get_by_role("textbox", name=re.compile("^(Message|Nachricht)$")).press("Enter")
+def balance_card(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return card(
+        "balance",
+        "Your balances",
+        rows,
+        "en",
+        total=("Total", "€6,234.56"),
+        footer="As of today, 09:00",
+    )
 
 
-def row(title: str, *, detail: str | None = None, value: str | None = None, **more: Any) -> Any:
-    return {
-        "label": title,
-        "detail": detail,
-        "value": value,
-        "secondary": None,
-        "tone": None,
-        **more,
-    }
-
-
-BALANCE_CARD = {
-    "type": "balance",
-    "title": "Your balances",
-    "rows": [
+BALANCE_CARD = balance_card(
+    [
         row(
             "Main account",
             detail="Nordbank Test",
@@ -101,123 +88,102 @@ BALANCE_CARD = {
             secondary="€1,200.00 available",
         ),
         row("Savings", detail="Nordbank Test", value="€5,000.00"),
-    ],
-    "total": {"label": "Total", "value": "€6,234.56"},
-    "footer": "As of today, 09:00",
-    "language": "en",
-}
+    ]
+)
 
 
 # -- cards ------------------------------------------------------------------------------
 
 
 async def test_a_card_is_an_article_named_by_its_title_with_its_rows_in_order(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-card", page):
-            await sign_up(page, served.url, "Greta")
-            log = await open_assistant(page)
-            await post_as_assistant(
-                served, await person_id(page, served.url), "card", {"card": BALANCE_CARD}
-            )
+    async with open_page() as page:
+        await sign_up(page, served.url, "Greta")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "card", BALANCE_CARD)
 
-            card = log.get_by_role("article", name="Your balances")
-            await expect(card).to_be_visible()
-            rows = card.get_by_role("listitem")
-            await expect(rows).to_have_text(
-                [
-                    re.compile(
-                        r"^Main account\s*Nordbank Test\s*€1,234\.56\s*€1,200\.00 available$"
-                    ),
-                    re.compile(r"^Savings\s*Nordbank Test\s*€5,000\.00$"),
-                ]
-            )
-            await expect(card).to_contain_text(re.compile(r"Total\s*€6,234\.56"))
-            await expect(card).to_contain_text("As of today, 09:00")
+        article = log.get_by_role("article", name="Your balances")
+        await expect(article).to_be_visible()
+        rows = article.get_by_role("listitem")
+        await expect(rows).to_have_text(
+            [
+                re.compile(r"^Main account\s*Nordbank Test\s*€1,234\.56\s*€1,200\.00 available$"),
+                re.compile(r"^Savings\s*Nordbank Test\s*€5,000\.00$"),
+            ]
+        )
+        await expect(article).to_contain_text(re.compile(r"Total\s*€6,234\.56"))
+        await expect(article).to_contain_text("As of today, 09:00")
 
 
 async def test_incoming_rows_are_coloured_and_named_for_screen_readers(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    card = {
-        "type": "transactions",
-        "title": "Latest transactions",
-        "rows": [
+    body = card(
+        "transactions",
+        "Latest transactions",
+        [
             row("Employer GmbH", detail="1 Mar", value="+€2,500.00", tone="in"),
             row("REWE", detail="2 Mar", value="-€42.10", tone="out"),
         ],
-        "total": None,
-        "footer": None,
-        "language": "en",
-    }
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-tone", page):
-            await sign_up(page, served.url, "Hanna")
-            log = await open_assistant(page)
-            await post_as_assistant(
-                served, await person_id(page, served.url), "card", {"card": card}
-            )
+        "en",
+    )
+    async with open_page() as page:
+        await sign_up(page, served.url, "Hanna")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "card", body)
 
-            rows = log.get_by_role("article", name="Latest transactions").get_by_role("listitem")
-            await expect(rows.nth(0)).to_contain_text("incoming")
-            await expect(rows.nth(1)).to_contain_text("outgoing")
-            incoming = (
-                await rows.nth(0).locator(".line-value").evaluate("e => getComputedStyle(e).color")
-            )
-            outgoing = (
-                await rows.nth(1).locator(".line-value").evaluate("e => getComputedStyle(e).color")
-            )
-            assert incoming != outgoing
+        rows = log.get_by_role("article", name="Latest transactions").get_by_role("listitem")
+        await expect(rows.nth(0)).to_contain_text("incoming")
+        await expect(rows.nth(1)).to_contain_text("outgoing")
+        incoming = (
+            await rows.nth(0).locator(".line-value").evaluate("e => getComputedStyle(e).color")
+        )
+        outgoing = (
+            await rows.nth(1).locator(".line-value").evaluate("e => getComputedStyle(e).color")
+        )
+        assert incoming != outgoing
 
 
-async def test_a_card_fits_a_phone_screen(served: Served, browser: Browser) -> None:
-    card = {
-        **BALANCE_CARD,
-        "rows": [
+async def test_a_card_fits_a_phone_screen(served: Served, open_page: PageOpener) -> None:
+    body = balance_card(
+        [
             row(
                 "Gemeinschaftskonto für Haushalt, Urlaub und Versicherungen",
                 detail="Südbank Test · DE12 3456 7890 1234 5678 90",
                 value="€123,456,789.01",
                 secondary="€123,000,000.00 available",
             )
-        ],
-    }
-    async with person_context(browser, viewport=PHONE) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-phone", page):
-            await sign_up(page, served.url, "Ida")
-            log = await open_assistant(page)
-            await post_as_assistant(
-                served, await person_id(page, served.url), "card", {"card": card}
-            )
+        ]
+    )
+    async with open_page(viewport=PHONE) as page:
+        await sign_up(page, served.url, "Ida")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "card", body)
 
-            article = log.get_by_role("article", name="Your balances")
-            await expect(article).to_be_visible()
-            box = await article.bounding_box()
-            assert box is not None
-            assert box["x"] >= 0
-            assert box["x"] + box["width"] <= PHONE["width"]
-            assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        article = log.get_by_role("article", name="Your balances")
+        await expect(article).to_be_visible()
+        box = await article.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 async def test_spending_rows_show_bars_sized_to_the_largest_in_their_currency(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    spending = {
-        "type": "spending",
-        "title": "Spending in March",
-        "rows": [
-            row("Groceries", value="€300.00", amount="300.00", currency="EUR"),
-            row("Transport", value="€75.00", amount="75.00", currency="EUR"),
-            row("Travel", value="$50.00", amount="50.00", currency="USD"),
+    spending = card(
+        "spending",
+        "Spending in March",
+        [
+            row("Groceries", value="€300.00", amount=Decimal("300.00"), currency="EUR"),
+            row("Transport", value="€75.00", amount=Decimal("75.00"), currency="EUR"),
+            row("Travel", value="$50.00", amount=Decimal("50.00"), currency="USD"),
         ],
-        "total": {"label": "Total", "value": "€375.00 · $50.00"},
-        "footer": None,
-        "language": "en",
-    }
+        "en",
+        total=("Total", "€375.00 · $50.00"),
+    )
 
     async def history(route: Route) -> None:
         # The card as the assistant will store it, served as the conversation's history.
@@ -229,68 +195,60 @@ async def test_spending_rows_show_bars_sized_to_the_largest_in_their_currency(
             "senderId": "assistant",
             "clientId": "assistant-1",
             "kind": "card",
-            "body": {"card": spending},
+            "body": spending,
             "createdAt": "2025-03-14T09:00:00Z",
         }
         await route.fulfill(json={"messages": [message], "nextBefore": None})
 
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-spending", page):
-            await sign_up(page, served.url, "Jule")
-            await page.route("**/api/v1/conversations/*/messages*", history)
-            log = await open_assistant(page)
+    async with open_page() as page:
+        await sign_up(page, served.url, "Jule")
+        await page.route("**/api/v1/conversations/*/messages*", history)
+        log = await open_assistant(page)
 
-            bars = log.get_by_role("article", name="Spending in March").locator(".line-bar")
-            await expect(bars).to_have_count(3)
-            shares = [
-                await bar.evaluate("e => e.style.getPropertyValue('--share')")
-                for bar in await bars.all()
-            ]
-            assert shares == ["100%", "25%", "100%"]
+        bars = log.get_by_role("article", name="Spending in March").locator(".line-bar")
+        await expect(bars).to_have_count(3)
+        shares = [
+            await bar.evaluate("e => e.style.getPropertyValue('--share')")
+            for bar in await bars.all()
+        ]
+        assert shares == ["100%", "25%", "100%"]
 
 
 # -- quick replies ------------------------------------------------------------------------
 
 
 async def test_an_open_button_goes_to_that_page_instead_of_sending(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
     buttons = {
         "text": "You can link Südbank Test in a moment.",
         "replies": [{"label": "Link Südbank Test", "payload": "open:#/link?bank=suedbank"}],
     }
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-open", page):
-            await sign_up(page, served.url, "Jonas")
-            log = await open_assistant(page)
-            await post_as_assistant(
-                served, await person_id(page, served.url), "quick_replies", buttons
-            )
+    async with open_page() as page:
+        await sign_up(page, served.url, "Jonas")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "quick_replies", buttons)
 
-            await log.get_by_role("link", name="Link Südbank Test").click()
-            await expect(page.get_by_role("heading", name="Link a bank")).to_be_visible()
-            await expect(page.get_by_role("radio", name="Südbank Test")).to_be_checked()
-            kinds = [message["kind"] for message in await assistant_messages(page, served.url)]
-            assert kinds == ["quick_replies"]
+        await log.get_by_role("link", name="Link Südbank Test").click()
+        await expect(page.get_by_role("heading", name="Link a bank")).to_be_visible()
+        await expect(page.get_by_role("radio", name="Südbank Test")).to_be_checked()
+        kinds = [message["kind"] for message in await assistant_messages(page, served.url)]
+        assert kinds == ["quick_replies"]
 
 
 async def test_a_link_to_an_unknown_bank_keeps_the_first_bank_chosen(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-unknown-bank", page):
-            await sign_up(page, served.url, "Karla")
-            await page.goto(f"{served.url}/#/link?bank=nobank")
-            choices = page.get_by_role("group", name="Your bank").get_by_role("radio")
-            await expect(choices.first).to_be_checked()
-            await expect(page.get_by_role("radio", checked=True)).to_have_count(1)
+    async with open_page() as page:
+        await sign_up(page, served.url, "Karla")
+        await page.goto(f"{served.url}/#/link?bank=nobank")
+        choices = page.get_by_role("group", name="Your bank").get_by_role("radio")
+        await expect(choices.first).to_be_checked()
+        await expect(page.get_by_role("radio", checked=True)).to_have_count(1)
 
 
 async def test_an_open_payload_outside_the_messenger_shows_no_button(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
     buttons = {
         "text": "Pick one",
@@ -299,101 +257,86 @@ async def test_an_open_payload_outside_the_messenger_shows_no_button(
             {"label": "Say hello", "payload": "say:hello"},
         ],
     }
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-open-elsewhere", page):
-            await sign_up(page, served.url, "Lars")
-            log = await open_assistant(page)
-            await post_as_assistant(
-                served, await person_id(page, served.url), "quick_replies", buttons
-            )
+    async with open_page() as page:
+        await sign_up(page, served.url, "Lars")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "quick_replies", buttons)
 
-            group = log.get_by_role("group", name="Suggested answers")
-            await expect(group.get_by_role("button", name="Say hello")).to_be_visible()
-            await expect(group.get_by_text("Elsewhere")).to_have_count(0)
+        group = log.get_by_role("group", name="Suggested answers")
+        await expect(group.get_by_role("button", name="Say hello")).to_be_visible()
+        await expect(group.get_by_text("Elsewhere")).to_have_count(0)
 
 
 async def test_older_quick_replies_stay_usable_but_the_newest_are_primary(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
     first = {"text": "Which one?", "replies": [{"label": "The old one", "payload": "say:old"}]}
     second = {"text": "Or this?", "replies": [{"label": "The new one", "payload": "say:new"}]}
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-older", page):
-            await sign_up(page, served.url, "Mia")
-            log = await open_assistant(page)
-            person = await person_id(page, served.url)
-            await post_as_assistant(served, person, "quick_replies", first)
-            await post_as_assistant(served, person, "quick_replies", second)
+    async with open_page() as page:
+        await sign_up(page, served.url, "Mia")
+        log = await open_assistant(page)
+        await post_as_assistant(served, page, "quick_replies", first)
+        await post_as_assistant(served, page, "quick_replies", second)
 
-            groups = log.get_by_role("group", name="Suggested answers")
-            await expect(groups).to_have_count(2)
-            await expect(groups.nth(0)).to_have_class(re.compile(r"\bolder\b"))
-            await expect(groups.nth(1)).not_to_have_class(re.compile(r"\bolder\b"))
+        groups = log.get_by_role("group", name="Suggested answers")
+        await expect(groups).to_have_count(2)
+        await expect(groups.nth(0)).to_have_class(re.compile(r"\bolder\b"))
+        await expect(groups.nth(1)).not_to_have_class(re.compile(r"\bolder\b"))
 
-            await groups.nth(0).get_by_role("button", name="The old one").click()
-            await expect(log.locator(".message.mine")).to_have_text(re.compile("The old one"))
-            await expect(log.locator(".message.mine.pending")).to_have_count(0)
-            await expect(groups.nth(0).get_by_role("button", name="The old one")).to_be_enabled()
-            tapped = (await assistant_messages(page, served.url))[2]
-            assert (tapped["kind"], tapped["body"]) == (
-                "quick_reply",
-                {"text": "The old one", "payload": "say:old"},
-            )
+        await groups.nth(0).get_by_role("button", name="The old one").click()
+        await expect(log.locator(".message.mine")).to_have_text(re.compile("The old one"))
+        await expect(log.locator(".message.mine.pending")).to_have_count(0)
+        await expect(groups.nth(0).get_by_role("button", name="The old one")).to_be_enabled()
+        tapped = (await assistant_messages(page, served.url))[2]
+        assert (tapped["kind"], tapped["body"]) == (
+            "quick_reply",
+            {"text": "The old one", "payload": "say:old"},
+        )
 
 
 # -- the empty assistant conversation -----------------------------------------------------
 
 
 async def test_the_empty_assistant_conversation_suggests_questions_in_the_ui_language(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-suggestions", page):
-            await sign_up(page, served.url, "Nora")
-            await page.get_by_role("button", name="Deutsch").click()
-            await open_assistant(page, "Assistent")
-            suggestions = page.get_by_role("group", name="Das kannst du fragen")
-            await expect(suggestions.get_by_role("button")).to_have_text(
-                [
-                    "Wie ist mein Kontostand?",
-                    "Was habe ich letzten Monat ausgegeben?",
-                    "Bank verbinden",
-                ]
-            )
+    async with open_page() as page:
+        await sign_up(page, served.url, "Nora")
+        await page.get_by_role("button", name="Deutsch").click()
+        await open_assistant(page, "Assistent")
+        suggestions = page.get_by_role("group", name="Das kannst du fragen")
+        await expect(suggestions.get_by_role("button")).to_have_text(
+            [
+                "Wie ist mein Kontostand?",
+                "Was habe ich letzten Monat ausgegeben?",
+                "Bank verbinden",
+            ]
+        )
 
-            await suggestions.get_by_role(
-                "button", name="Was habe ich letzten Monat ausgegeben?"
-            ).click()
-            await expect(suggestions).to_be_hidden()
-            first = (await assistant_messages(page, served.url))[0]
-            assert (first["kind"], first["body"]) == (
-                "text",
-                {"text": "Was habe ich letzten Monat ausgegeben?"},
-            )
+        await suggestions.get_by_role(
+            "button", name="Was habe ich letzten Monat ausgegeben?"
+        ).click()
+        await expect(suggestions).to_be_hidden()
+        first = (await assistant_messages(page, served.url))[0]
+        assert (first["kind"], first["body"]) == (
+            "text",
+            {"text": "Was habe ich letzten Monat ausgegeben?"},
+        )
 
 
 async def test_suggestions_go_once_the_conversation_has_a_message(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-suggestions-gone", page):
-            await sign_up(page, served.url, "Otto")
-            await open_assistant(page)
-            suggestions = page.get_by_role("group", name="Things to ask")
-            await expect(
-                suggestions.get_by_role("button", name="What is my balance?")
-            ).to_be_visible()
-            await post_as_assistant(
-                served, await person_id(page, served.url), "text", {"text": "Hello Otto!"}
-            )
-            await expect(suggestions).to_be_hidden()
-            await page.reload()
-            await expect(page.get_by_role("log")).to_contain_text("Hello Otto!")
-            await expect(page.get_by_role("group", name="Things to ask")).to_be_hidden()
+    async with open_page() as page:
+        await sign_up(page, served.url, "Otto")
+        await open_assistant(page)
+        suggestions = page.get_by_role("group", name="Things to ask")
+        await expect(suggestions.get_by_role("button", name="What is my balance?")).to_be_visible()
+        await post_as_assistant(served, page, "text", {"text": "Hello Otto!"})
+        await expect(suggestions).to_be_hidden()
+        await page.reload()
+        await expect(page.get_by_role("log")).to_contain_text("Hello Otto!")
+        await expect(page.get_by_role("group", name="Things to ask")).to_be_hidden()
 
 
 # -- with the assistant answering ---------------------------------------------------------
@@ -401,43 +344,37 @@ async def test_suggestions_go_once_the_conversation_has_a_message(
 
 @pytest.mark.usefixtures("needs_assistant")
 async def test_the_assistant_answers_a_german_balance_question_with_a_german_card(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-balance", page):
-            await sign_up(page, served.url, "Paula")
-            await link_bank(page, "Nordbank Test", "nordbank1", "pass-nordbank-1")
-            log = await open_assistant(page)
-            await say(page, "Wie ist mein Kontostand?")
+    async with open_page() as page:
+        await sign_up(page, served.url, "Paula")
+        await link_bank(page, NORDBANK)
+        log = await open_assistant(page)
+        await say(page, "Wie ist mein Kontostand?")
 
-            card = log.get_by_role("article").last
-            await expect(card).to_be_visible(timeout=ANSWER_MS)
-            await expect(card).to_have_attribute("lang", "de")
-            values = card.locator(".line-value, .card-total .card-figure")
-            await expect(values.first).to_be_visible()
-            # A total holds one sum per currency, joined by " · ".
-            shown = [
-                part for value in await values.all_inner_texts() for part in value.split(" · ")
-            ]
-            for amount in shown:
-                assert GERMAN_EUROS.match(amount.strip()), amount
+        article = log.get_by_role("article").last
+        await expect(article).to_be_visible(timeout=ANSWER_MS)
+        await expect(article).to_have_attribute("lang", "de")
+        values = article.locator(".line-value, .card-total .card-figure")
+        await expect(values.first).to_be_visible()
+        # A total holds one sum per currency, joined by " · ".
+        shown = [part for value in await values.all_inner_texts() for part in value.split(" · ")]
+        for amount in shown:
+            assert GERMAN_EUROS.match(amount.strip()), amount
 
 
 @pytest.mark.usefixtures("needs_assistant")
 async def test_the_assistants_privacy_button_lands_on_the_privacy_center(
-    served: Served, browser: Browser
+    served: Served, open_page: PageOpener
 ) -> None:
-    async with person_context(browser) as context:
-        page = await context.new_page()
-        async with screenshots("web-assistant-privacy", page):
-            await sign_up(page, served.url, "Quirin")
-            await link_bank(page, "Nordbank Test", "nordbank1", "pass-nordbank-1")
-            log = await open_assistant(page)
-            await say(page, "Wer hat meine Daten gelesen?")
+    async with open_page() as page:
+        await sign_up(page, served.url, "Quirin")
+        await link_bank(page, NORDBANK)
+        log = await open_assistant(page)
+        await say(page, "Wer hat meine Daten gelesen?")
 
-            to_privacy = log.locator('.quick-replies a[href="#/privacy"]').last
-            await expect(to_privacy).to_be_visible(timeout=ANSWER_MS)
-            await to_privacy.click()
-            await expect(page.get_by_role("heading", name="Privacy center")).to_be_visible()
-            await expect(page.get_by_role("table", name="Who read what, and why")).to_be_visible()
+        to_privacy = log.locator('.quick-replies a[href="#/privacy"]').last
+        await expect(to_privacy).to_be_visible(timeout=ANSWER_MS)
+        await to_privacy.click()
+        await expect(page.get_by_role("heading", name="Privacy center")).to_be_visible()
+        await expect(page.get_by_role("table", name="Who read what, and why")).to_be_visible()

@@ -112,7 +112,6 @@ class App {
     this.pane = h("main", { class: "pane", id: "pane", tabindex: "-1" });
     this.shell = h("div", { class: "shell" }, this.sidebar, this.pane);
     clear(root, this.shell);
-    this.renderSidebar();
     if (!this.routing) {
       this.routing = true;
       window.addEventListener("hashchange", () => this.person && this.route());
@@ -157,7 +156,7 @@ class App {
         h(
           "div",
           { class: "foot-actions" },
-          languageSwitch(this, () => this.rerender()),
+          languageSwitch(this, () => this.route()),
           h(
             "button",
             { type: "button", class: "icon-button", "aria-label": t("nav.logout"), title: t("nav.logout"), onclick: () => this.logOut() },
@@ -173,11 +172,6 @@ class App {
     if (!this.list) return;
     const route = currentRoute();
     renderConversationList(this.list, this, route.name === "chat" ? route.id : null);
-  }
-
-  rerender() {
-    this.renderSidebar();
-    this.route();
   }
 
   route() {

@@ -39,8 +39,9 @@ export class ChatClient extends EventTarget {
 
   /** Tell the client what history already shows, so resuming starts after it. */
   track(conversationId, seq) {
-    if (seq > (this.lastSeq.get(conversationId) ?? 0)) this.lastSeq.set(conversationId, seq);
-    else if (!this.lastSeq.has(conversationId)) this.lastSeq.set(conversationId, seq);
+    if (!this.lastSeq.has(conversationId) || seq > this.lastSeq.get(conversationId)) {
+      this.lastSeq.set(conversationId, seq);
+    }
   }
 
   send(conversationId, kind, body) {
@@ -59,11 +60,7 @@ export class ChatClient extends EventTarget {
   }
 
   write(frame) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   open() {
@@ -125,7 +122,6 @@ export class ChatClient extends EventTarget {
     switch (frame.type) {
       case "welcome":
         this.attempts = 0;
-        this.personId = frame.personId;
         this.setConnected(true);
         break;
       case "message":

@@ -1,7 +1,7 @@
-// Small pieces several screens share: the logo, the language switch, error texts and a
-// confirmation dialog.
+// Small pieces several screens share: the logo, the language switch, a page in the pane,
+// error texts and a confirmation dialog.
 
-import { h } from "./dom.js";
+import { h, clear } from "./dom.js";
 import { t, hasText, language } from "./i18n.js";
 
 export function logo() {
@@ -42,6 +42,14 @@ export function languageSwitch(app, changed) {
     );
   }
   return group;
+}
+
+/** A page in the pane: its header, then a body holding `children`; returns the body, for
+ * what arrives later. */
+export function showPage(pane, header, ...children) {
+  const body = h("div", { class: "page-body" }, children);
+  clear(pane, h("section", { class: "page", "aria-labelledby": "pane-title" }, header, body));
+  return body;
 }
 
 /** What to tell a person about a failed request, in their language. */

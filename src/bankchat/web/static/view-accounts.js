@@ -4,20 +4,15 @@
 import { get } from "./api.js";
 import { h, clear } from "./dom.js";
 import { t, formatMoney, formatDate } from "./i18n.js";
-import { errorText } from "./ui.js";
+import { errorText, showPage } from "./ui.js";
 
 const POLL_MS = 1000;
 const POLL_LIMIT = 60;
 const BALANCE_PREFERENCE = ["closingBooked", "interimBooked", "expected", "interimAvailable"];
 
 export function renderAccounts(pane, app, banner) {
-  const body = h("div", { class: "page-body" }, banner);
   const content = h("div", { "aria-busy": "true" });
-  body.append(content);
-  clear(
-    pane,
-    h("section", { class: "page", "aria-labelledby": "pane-title" }, app.paneHeader(t("accounts.title")), body),
-  );
+  showPage(pane, app.paneHeader(t("accounts.title")), banner, content);
   let disposed = false;
   let timer = null;
   let polls = 0;

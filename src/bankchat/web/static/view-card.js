@@ -1,9 +1,8 @@
 // A card in a chat bubble: the assistant's balance, transactions, spending and confirmation
-// cards (title, rows, total, footer; every display string comes formatted from the server),
-// and the older notice cards that carry raw amounts, accounts and transactions.
+// cards (title, rows, total, footer; every display string comes formatted from the server).
 
 import { h } from "./dom.js";
-import { t, hasText, language, formatMoney, formatDate } from "./i18n.js";
+import { t, hasText, language } from "./i18n.js";
 
 const TONES = new Set(["in", "out"]);
 const CARD_LANGUAGES = new Set(["de", "en"]);
@@ -30,7 +29,6 @@ export function renderCard(card) {
     },
     h("p", { class: "card-title", id: titleId }, cardName(card)),
     Array.isArray(card.rows) && card.rows.length ? rowList(card) : null,
-    legacyParts(card),
     card.total && typeof card.total === "object"
       ? h(
           "p",
@@ -94,52 +92,4 @@ function spendingShares(rows) {
     const top = largest.get(row.currency);
     return top > 0 ? Math.max(2, Math.round((sizes[index] / top) * 100)) : null;
   });
-}
-
-/** Notice cards from before the row format: a raw amount or balance, accounts and
- * transactions, formatted here in the interface's language. */
-function legacyParts(card) {
-  const parts = [];
-  if (card.amount !== undefined && card.currency) {
-    parts.push(h("p", { class: "card-amount" }, formatMoney(card.amount, card.currency)));
-  }
-  if (card.balance?.amount !== undefined) {
-    parts.push(h("p", { class: "card-amount" }, formatMoney(card.balance.amount, card.balance.currency)));
-  }
-  for (const account of card.accounts || []) {
-    const money = account.balance ?? account;
-    parts.push(
-      h(
-        "div",
-        { class: "card-row" },
-        h("span", {}, account.name || account.iban || ""),
-        money.amount !== undefined ? h("strong", {}, formatMoney(money.amount, money.currency)) : null,
-      ),
-    );
-  }
-  for (const transaction of card.transactions || []) {
-    const money = transaction.amount?.amount !== undefined ? transaction.amount : transaction;
-    const when = transaction.bookingDate || transaction.date;
-    parts.push(
-      h(
-        "div",
-        { class: "card-row" },
-        h(
-          "span",
-          {},
-          when ? h("span", { class: "muted" }, formatDate(when) + " · ") : null,
-          transaction.counterpartyName || transaction.merchant || transaction.name || "",
-        ),
-        money.amount !== undefined
-          ? h(
-              "strong",
-              { class: String(money.amount).startsWith("-") ? "debit" : "credit" },
-              formatMoney(money.amount, money.currency),
-            )
-          : null,
-      ),
-    );
-  }
-  if (card.text) parts.push(h("p", {}, card.text));
-  return parts;
 }

@@ -4,7 +4,7 @@
 import { ApiError, get, post } from "./api.js";
 import { h, clear, icon, ICONS, initials, hue } from "./dom.js";
 import { t, hasText, formatWhen, formatTime } from "./i18n.js";
-import { errorText } from "./ui.js";
+import { errorText, showPage } from "./ui.js";
 import { renderCard, cardName } from "./view-card.js";
 
 const HISTORY_PAGE = 50;
@@ -114,11 +114,6 @@ export function openTarget(payload) {
   if (typeof payload !== "string" || !payload.startsWith(OPEN_PREFIX)) return null;
   const target = payload.slice(OPEN_PREFIX.length);
   return /^#\/[^\s]*$/.test(target) ? target : null;
-}
-
-/** What the assistant's empty conversation offers to try, in the interface's language. */
-function suggestions() {
-  return SUGGESTIONS.map((key) => t(key));
 }
 
 export function renderChat(pane, app, conversationId) {
@@ -311,7 +306,7 @@ export function renderChat(pane, app, conversationId) {
       h(
         "div",
         { class: "quick-replies suggestions", role: "group", "aria-label": t("assistant.suggestions") },
-        suggestions().map((text) =>
+        SUGGESTIONS.map((key) => t(key)).map((text) =>
           h("button", { type: "button", class: "chip", onclick: () => send("text", { text }) }, text),
         ),
       ),
@@ -416,7 +411,6 @@ export function renderChat(pane, app, conversationId) {
   }
 
   function sendText() {
-    lastTypingSent = 0; // a sent message ends the typing; the next keystroke starts anew
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
@@ -551,19 +545,11 @@ export function renderNewChat(pane, app) {
     timer = setTimeout(search, 200);
   });
 
-  clear(
+  showPage(
     pane,
-    h(
-      "section",
-      { class: "page", "aria-labelledby": "pane-title" },
-      app.paneHeader(t("new.title")),
-      h(
-        "div",
-        { class: "page-body" },
-        h("div", { class: "field" }, h("label", { for: "people-search" }, t("new.search")), input, hint),
-        results,
-      ),
-    ),
+    app.paneHeader(t("new.title")),
+    h("div", { class: "field" }, h("label", { for: "people-search" }, t("new.search")), input, hint),
+    results,
   );
   input.focus();
 }

@@ -2,19 +2,15 @@
 // go to the bank's own login (redirect SCA); the bank sends the browser back to us.
 
 import { get, post } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h } from "./dom.js";
 import { t, formatLongDate } from "./i18n.js";
-import { errorText } from "./ui.js";
+import { errorText, showPage } from "./ui.js";
 
 const DURATIONS = [30, 90, 180];
 
 /** `bank` (an id from `#/link?bank=<id>`) is chosen up front when there is such a bank. */
 export function renderLink(pane, app, banner, { bank = null } = {}) {
-  const body = h("div", { class: "page-body" }, banner, h("p", { class: "muted" }, t("link.intro")));
-  clear(
-    pane,
-    h("section", { class: "page", "aria-labelledby": "pane-title" }, app.paneHeader(t("link.title")), body),
-  );
+  const body = showPage(pane, app.paneHeader(t("link.title")), banner, h("p", { class: "muted" }, t("link.intro")));
   get("/banks")
     .then((banks) => {
       app.banks = banks;

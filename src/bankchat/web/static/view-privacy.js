@@ -4,30 +4,22 @@
 import { del, get, post } from "./api.js";
 import { h, clear } from "./dom.js";
 import { t, language, formatLongDate, hasText } from "./i18n.js";
-import { confirmDialog, errorText } from "./ui.js";
+import { confirmDialog, errorText, showPage } from "./ui.js";
 
 export function renderPrivacy(pane, app, banner) {
   const status = h("div", { role: "status", class: "status-slot" });
   const connections = h("div", { class: "connections" });
   const logBody = h("div", {});
-  clear(
+  showPage(
     pane,
-    h(
-      "section",
-      { class: "page", "aria-labelledby": "pane-title" },
-      app.paneHeader(t("privacy.title")),
-      h(
-        "div",
-        { class: "page-body" },
-        banner,
-        status,
-        h("p", { class: "muted" }, t("privacy.intro")),
-        h("section", { "aria-labelledby": "connections-title" }, h("h2", { id: "connections-title" }, t("privacy.connections")), connections),
-        h("section", { "aria-labelledby": "log-title" }, h("h2", { id: "log-title" }, t("privacy.log")), logBody),
-        exportSection(),
-        eraseSection(app),
-      ),
-    ),
+    app.paneHeader(t("privacy.title")),
+    banner,
+    status,
+    h("p", { class: "muted" }, t("privacy.intro")),
+    h("section", { "aria-labelledby": "connections-title" }, h("h2", { id: "connections-title" }, t("privacy.connections")), connections),
+    h("section", { "aria-labelledby": "log-title" }, h("h2", { id: "log-title" }, t("privacy.log")), logBody),
+    exportSection(),
+    eraseSection(app),
   );
 
   let disposed = false;
