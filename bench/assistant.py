@@ -22,17 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import random
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,14 +37,27 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import ClientConnection
 
-from bench.chat import bounded, cpu_seconds, free_port, memory_mib, nearest_rank
+from bench.chat import (
+    CSRF_HEADER,
+    PASSWORD,
+    SESSION_COOKIE,
+    bounded,
+    cpu_seconds,
+    median,
+    memory_mib,
+    nearest_rank,
+    open_socket,
+)
+from bench.platform_process import (
+    Served,
+    bench_settings,
+    serve_until_stopped,
+    start_platform,
+    stop_platform,
+)
 
 QUESTION = "Wie ist mein Kontostand?"
 HELD_OUT_TODAY = date(2026, 11, 23)
-MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
-PASSWORD = "Tq-vimle-Zorbat-Quxo!"
-SESSION_COOKIE = "bankchat_session"
-CSRF_HEADER = "X-CSRF-Token"
 SETUP_CONCURRENCY = 4
 BANK_COUNT = 4  # the sandbox's banks
 WORLD_SEED = 7
@@ -116,21 +123,19 @@ def nlu_table(runs: list[NluFigures]) -> Table:
     table.add_column("measure")
     table.add_column("value", justify="right")
 
-    def med(values: Iterable[float]) -> float:
-        return statistics.median(list(values))
-
-    table.add_row("model build (s)", f"{med(r.build_s for r in runs):.2f}")
+    table.add_row("model build (s)", f"{median(r.build_s for r in runs):.2f}")
     for lang in ("de", "en"):
         table.add_row(
             f"held-out intent accuracy, {lang} (n={runs[0].examples[lang]})",
-            f"{med(r.accuracy[lang] for r in runs):.3f}",
+            f"{median(r.accuracy[lang] for r in runs):.3f}",
         )
         table.add_row(
-            f"held-out entity accuracy, {lang}", f"{med(r.entity_accuracy[lang] for r in runs):.3f}"
+            f"held-out entity accuracy, {lang}",
+            f"{median(r.entity_accuracy[lang] for r in runs):.3f}",
         )
-    table.add_row("parse per utterance p50 (ms)", f"{med(r.parse_ms_p50 for r in runs):.3f}")
-    table.add_row("parse per utterance p99 (ms)", f"{med(r.parse_ms_p99 for r in runs):.3f}")
-    table.add_row("batch throughput (utterances/s)", f"{med(r.batch_per_s for r in runs):,.0f}")
+    table.add_row("parse per utterance p50 (ms)", f"{median(r.parse_ms_p50 for r in runs):.3f}")
+    table.add_row("parse per utterance p99 (ms)", f"{median(r.parse_ms_p99 for r in runs):.3f}")
+    table.add_row("batch throughput (utterances/s)", f"{median(r.batch_per_s for r in runs):,.0f}")
     return table
 
 
@@ -138,16 +143,14 @@ def nlu_table(runs: list[NluFigures]) -> Table:
 
 
 def serve(port: int, data_dir: Path, customers_per_bank: int) -> None:
-    """Serve the sandbox banks and an embedded platform; print port and PID once up."""
-    from pydantic import SecretStr
+    """Serve the sandbox banks and an embedded platform; print port, PID and logins once up."""
     from tests.conftest import serve as serve_sandbox
 
     from bankchat.app import create_app
     from bankchat.assistant.nlu import load_nlu
     from bankchat.cli import bank_entries_for
-    from bankchat.config import Settings
     from bankchat.sandbox.generator import generate_world
-    from bankchat.server import open_platform, uvicorn_server
+    from bankchat.server import open_platform
 
     # A consent replaces the customer's former one at the bank (NextGenPSD2), so every
     # person gets a customer of their own: PEOPLE_PER_BANK customers at each bank.
@@ -155,33 +158,15 @@ def serve(port: int, data_dir: Path, customers_per_bank: int) -> None:
     logins = [[c.bank_id, c.login, c.password] for c in world.customers.values()]
     sandbox = serve_sandbox(world, clearing_interval=3600.0)
     live = next(sandbox)
-    settings = Settings(
-        data_dir=data_dir,
-        port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        password_hash_profile="light",
-        master_key=SecretStr(MASTER_KEY),
-        log_level="WARNING",
-    )
     banks = bank_entries_for(world.banks.values(), live.url, None)
 
     # Built (or loaded) before serving, so no question waits for the model.
     load_nlu(data_dir)
 
     async def run() -> None:
+        settings = bench_settings(port, data_dir)
         async with open_platform(settings, banks, clock=world.clock) as platform:
-            app = create_app(platform, background=False)
-            server = uvicorn_server(app, host="127.0.0.1", port=port, log_level="warning")
-            server.config.access_log = False
-            task = asyncio.create_task(server.serve())
-            while not server.started:
-                if task.done():
-                    await task
-                    return
-                await asyncio.sleep(0.05)
-            started = {"port": port, "pid": os.getpid(), "logins": logins}
-            print(json.dumps(started), flush=True)
-            await task
+            await serve_until_stopped(create_app(platform, background=False), port, logins=logins)
 
     try:
         asyncio.run(run())
@@ -189,50 +174,9 @@ def serve(port: int, data_dir: Path, customers_per_bank: int) -> None:
         sandbox.close()
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str
-    pid: int
-    data_dir: tempfile.TemporaryDirectory[str]
-    logins: list[tuple[str, str, str]]
-
-
-def start_platform(people: int) -> Served:
-    data_dir = tempfile.TemporaryDirectory(prefix="bankchat-bench-assistant-")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.assistant",
-            "--serve",
-            str(port),
-            "--data-dir",
-            data_dir.name,
-            "--customers-per-bank",
-            str(-(-people // BANK_COUNT)),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise RuntimeError("the platform did not start")
-    started = json.loads(line)
-    logins = [(bank, login, password) for bank, login, password in started["logins"]]
-    return Served(process, f"http://127.0.0.1:{started['port']}", started["pid"], data_dir, logins)
-
-
-def stop_platform(served: Served) -> None:
-    served.process.terminate()
-    try:
-        served.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        served.process.kill()
-        served.process.wait()
-    served.data_dir.cleanup()
+def start_assistant_platform(people: int) -> Served:
+    customers_per_bank = -(-people // BANK_COUNT)
+    return start_platform("bench.assistant", ["--customers-per-bank", str(customers_per_bank)])
 
 
 # -- set-up: people with a linked bank ----------------------------------------------------
@@ -273,7 +217,7 @@ async def set_up(served: Served, count: int) -> list[Asker]:
             asker.id = body["person"]["id"]
             asker.session = response.cookies[SESSION_COOKIE]
             person = Person(api=api, id=asker.id, email=f"{tag}-{asker.index}")
-            bank, login, password = served.logins[asker.index]
+            bank, login, password = served.ready["logins"][asker.index]
             sca_url = await start_link(person, bank)
             back = await come_back(person, await at_bank(sca_url, login, password, "approve"))
             if "link=linked" not in back.headers.get("location", ""):
@@ -350,23 +294,6 @@ async def listen(socket_: ClientConnection, asker: Asker, load: Load) -> None:
             load.error(f"closed {closed.rcvd.code if closed.rcvd else ''}".strip())
 
 
-async def open_socket(url: str, asker: Asker) -> ClientConnection:
-    socket_ = await websockets.connect(
-        url.replace("http://", "ws://") + "/api/v1/ws",
-        additional_headers={"Cookie": f"{SESSION_COOKIE}={asker.session}"},
-        origin=websockets.Origin(url),
-        max_queue=None,
-        compression=None,
-        open_timeout=60,
-    )
-    # Resume past everything so far: only the answers to this run's questions arrive.
-    await socket_.send(json.dumps({"type": "resume", "conversations": {asker.conversation_id: 0}}))
-    async for raw in socket_:
-        if json.loads(raw)["type"] == "resumed":
-            return socket_
-    raise RuntimeError("socket closed before resuming")
-
-
 @dataclass
 class Result:
     label: str
@@ -384,8 +311,7 @@ class Result:
         return self.answered / self.window_s
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return nearest_rank(ordered, q) if ordered else float("nan")
+        return nearest_rank(sorted(self.latencies_ms), q)
 
 
 async def run_load(
@@ -400,7 +326,7 @@ async def run_load(
     sockets = {}
 
     async def open_for(asker: Asker) -> None:
-        sockets[asker.index] = await open_socket(served.url, asker)
+        sockets[asker.index] = await open_socket(served.url, asker.session, asker.conversation_id)
 
     await bounded(16, (lambda a=a: open_for(a) for a in askers))
     start = time.perf_counter()
@@ -468,19 +394,15 @@ def round_trip_table(runs: list[list[Result]], people: int) -> Table:
     table.add_column("errors", justify="right")
     for position, first in enumerate(runs[0]):
         results = [run[position] for run in runs]
-
-        def med(values: Iterable[float]) -> float:
-            return statistics.median(list(values))
-
-        per_s = med(r.per_s for r in results)
-        cpu = med(r.server_cpu_pct for r in results)
+        per_s = median(r.per_s for r in results)
+        cpu = median(r.server_cpu_pct for r in results)
         table.add_row(
             first.label,
             f"{per_s:.1f}",
-            f"{med(r.pct(50) for r in results):.1f}",
-            f"{med(r.pct(90) for r in results):.1f}",
-            f"{med(r.pct(99) for r in results):.1f}",
-            f"{med(max(r.latencies_ms, default=float('nan')) for r in results):.1f}",
+            f"{median(r.pct(50) for r in results):.1f}",
+            f"{median(r.pct(90) for r in results):.1f}",
+            f"{median(r.pct(99) for r in results):.1f}",
+            f"{median(max(r.latencies_ms, default=float('nan')) for r in results):.1f}",
             f"{cpu:.0f} %",
             f"{10 * cpu / per_s:.1f}" if per_s else "-",
             str(sum(sum(r.errors.values()) + r.unanswered for r in results)),
@@ -494,7 +416,7 @@ def round_trips(
     every_run = []
     for number in range(runs):
         load_average = os.getloadavg()[0]
-        served = start_platform(people)
+        served = start_assistant_platform(people)
         try:
             began = time.perf_counter()
             askers = asyncio.run(set_up(served, people))

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import http.cookiejar
 import json
@@ -44,11 +43,9 @@ import math
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -62,9 +59,15 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import ClientConnection
 
-# Benchmark data only: a fixed key so the child needs no key file. The password has no
-# digits, so no "Bench <n>" display name is ever part of it.
-MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+from bench.platform_process import (
+    Served,
+    bench_settings,
+    serve_until_stopped,
+    start_platform,
+    stop_platform,
+)
+
+# The password has no digits, so no "Bench <n>" display name is ever part of it.
 PASSWORD = "Tq-vimle-Zorbat-Quxo!"
 SESSION_COOKIE = "bankchat_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -109,89 +112,30 @@ class WindowProfiler:
 
 def serve(port: int, data_dir: Path, profile_dir: Path | None = None) -> None:
     """Serve an embedded platform on ``port``; print the port and PID once listening."""
-    from pydantic import SecretStr
-
     from bankchat.app import create_app
-    from bankchat.config import Settings
-    from bankchat.server import open_platform, uvicorn_server
-
-    settings = Settings(
-        data_dir=data_dir,
-        port=port,
-        password_hash_profile="light",
-        master_key=SecretStr(MASTER_KEY),
-        log_level="WARNING",
-    )
+    from bankchat.server import open_platform
 
     async def run() -> None:
-        async with open_platform(settings, banks=[]) as platform:
-            app = create_app(platform, background=False)
-            # The product's server settings, as `bankchat serve` uses them.
-            server = uvicorn_server(app, host="127.0.0.1", port=port, log_level="warning")
-            server.config.access_log = False
+        async with open_platform(bench_settings(port, data_dir), banks=[]) as platform:
             if profile_dir is not None:
                 profiler = WindowProfiler(profile_dir)
                 asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, profiler.toggle)
-            task = asyncio.create_task(server.serve())
-            while not server.started:
-                if task.done():
-                    await task
-                    return
-                await asyncio.sleep(0.05)
-            print(json.dumps({"port": port, "pid": os.getpid()}), flush=True)
-            await task
+            await serve_until_stopped(create_app(platform, background=False), port)
 
     asyncio.run(run())
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str
-    pid: int
-    data_dir: tempfile.TemporaryDirectory[str]
-
-
-def start_platform(profile_dir: Path | None = None, server_src: Path | None = None) -> Served:
+def start_chat_platform(profile_dir: Path | None = None, server_src: Path | None = None) -> Served:
     """The platform in a child process; ``server_src`` serves another tree's ``bankchat``
     (an earlier version, for a before/after comparison in one sitting)."""
-    data_dir = tempfile.TemporaryDirectory(prefix="bankchat-bench-chat-")
-    port = free_port()
-    command = [sys.executable, "-m", "bench.chat", "--serve", str(port)]
-    command += ["--data-dir", data_dir.name]
-    if profile_dir is not None:
-        command += ["--profile-dir", str(profile_dir)]
-    env = dict(os.environ)
+    options = [] if profile_dir is None else ["--profile-dir", str(profile_dir)]
+    env = None
     if server_src is not None:
+        env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(server_src), str(Path(__file__).resolve().parent.parent)]
         )
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        data_dir.cleanup()
-        raise RuntimeError("the platform process exited before serving")
-    ready = json.loads(line)
-    return Served(process, f"http://127.0.0.1:{ready['port']}", int(ready["pid"]), data_dir)
-
-
-def stop_platform(served: Served) -> None:
-    served.process.terminate()
-    try:
-        served.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        served.process.kill()
-        served.process.wait()
-    served.data_dir.cleanup()
+    return start_platform("bench.chat", options, env=env)
 
 
 # -- /proc readings -------------------------------------------------------------------
@@ -422,16 +366,18 @@ def send_frame(conversation_id: str, client_id: str) -> str:
     )
 
 
-async def open_socket(url: str, person: Person, conversation_id: str) -> ClientConnection:
+async def open_socket(url: str, session: str, conversation_id: str) -> ClientConnection:
+    """A socket of the person with ``session``, resumed in ``conversation_id``."""
     socket_ = await websockets.connect(
         url.replace("http://", "ws://") + "/api/v1/ws",
-        additional_headers={"Cookie": f"{SESSION_COOKIE}={person.session}"},
+        additional_headers={"Cookie": f"{SESSION_COOKIE}={session}"},
         origin=websockets.Origin(url),
         max_queue=None,
         compression=None,
         open_timeout=60,
     )
-    # Resuming from 0 releases live events at once instead of after the grace period.
+    # Resuming releases live events at once instead of after the grace period; what the
+    # conversation already holds is replayed before "resumed", so it is read and skipped here.
     await socket_.send(json.dumps({"type": "resume", "conversations": {conversation_id: 0}}))
     async for raw in socket_:
         if json.loads(raw)["type"] == "resumed":
@@ -447,7 +393,7 @@ async def open_sockets(
     sockets: dict[int, ClientConnection] = {}
 
     async def open_for(person: Person, conversation_id: str) -> None:
-        sockets[person.index] = await open_socket(served.url, person, conversation_id)
+        sockets[person.index] = await open_socket(served.url, person.session, conversation_id)
 
     await bounded(
         SOCKET_OPEN_CONCURRENCY,
@@ -856,7 +802,7 @@ def bankchat_run(
     server_src: Path | None = None,
 ) -> Run:
     load_average = os.getloadavg()[0]
-    served = start_platform(profile_dir, server_src)
+    served = start_chat_platform(profile_dir, server_src)
     profiling = Profiling(served.pid, profile_dir is not None)
     try:
 

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from bankchat.app import create_app
 from bankchat.identity.deps import SESSION_COOKIE
@@ -91,6 +92,22 @@ async def open_socket(
 async def receive(ws: ClientConnection, within: float = FRAME_TIMEOUT) -> dict[str, Any]:
     frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
     return frame
+
+
+async def close_code_after_draining(
+    ws: ClientConnection, types: list[str] | None = None, *, answer_pings: bool = False
+) -> int | None:
+    """Read until the server closes; the close code it sent. ``answer_pings`` keeps the
+    heartbeat from closing the socket, so any close has another cause."""
+    try:
+        while True:
+            frame = await receive(ws, 10)
+            if types is not None:
+                types.append(frame["type"])
+            if answer_pings and frame["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
 
 
 async def receive_type(

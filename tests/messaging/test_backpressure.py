@@ -8,30 +8,16 @@ import socket
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 from tests.messaging.conftest import (
     Served,
+    close_code_after_draining,
     direct_conversation,
     open_socket,
     receive,
     socket_of,
 )
 from tests.platform_support import sign_up
-
-
-async def close_code_after_draining(
-    ws: ClientConnection, types: list[str] | None = None
-) -> int | None:
-    """Read until the server closes; the close code it sent."""
-    try:
-        while True:
-            frame = await receive(ws, 10)
-            if types is not None:
-                types.append(frame["type"])
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.messaging.conftest import Served, open_socket, socket_of
-from tests.messaging.test_backpressure import close_code_after_draining
+from tests.messaging.conftest import Served, close_code_after_draining, open_socket, socket_of
 from tests.platform_support import sign_up
 
 
@@ -45,7 +44,7 @@ async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_log_out(
     anna = await sign_up(served.app)
     ws = await open_socket(served, anna)
     await anna.post("/api/v1/auth/logout")
-    assert await close_code_after_draining(ws) == 4401
+    assert await close_code_after_draining(ws, answer_pings=True) == 4401
 
 
 async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_erasure(
@@ -55,4 +54,4 @@ async def test_an_open_socket_is_closed_4401_within_a_heartbeat_of_erasure(
     ws = await open_socket(served, anna)
     erased = await anna.post("/api/v1/privacy/erase", json={"confirmEmail": anna.email})
     assert erased.status_code == 204, erased.text
-    assert await close_code_after_draining(ws) == 4401
+    assert await close_code_after_draining(ws, answer_pings=True) == 4401

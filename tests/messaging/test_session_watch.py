@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.messaging.conftest import Served, quiet_frames, socket_of
-from tests.messaging.test_backpressure import close_code_after_draining
+from tests.messaging.conftest import Served, close_code_after_draining, quiet_frames, socket_of
 from tests.platform_support import sign_up
 
 

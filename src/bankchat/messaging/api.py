@@ -175,17 +175,7 @@ async def mark_read(
         members = await service.members_if_member(session, me.person.id, conversation_id)
         moved_to = await service.mark_read(session, me.person.id, conversation_id, body.seq)
     if moved_to is not None:
-        await service.publish_to_others(
-            platform.bus,
-            members,
-            me.person.id,
-            {
-                "type": "read",
-                "conversationId": conversation_id,
-                "personId": me.person.id,
-                "seq": moved_to,
-            },
-        )
+        await service.publish_read(platform.bus, members, me.person.id, conversation_id, moved_to)
     return Response(status_code=204)
 
 

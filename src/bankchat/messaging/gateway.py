@@ -426,31 +426,18 @@ class Gateway:
             if received["type"] == "websocket.disconnect":
                 connection.disconnected = True
                 return
-            text = received.get("text")
-            if text is None:
-                connection.first_frame()
-                connection.push(error_frame("INVALID_FRAME", "Frames are JSON text."))
-                continue
-            if len(text) > MAX_FRAME_CHARS:
-                connection.first_frame()
-                connection.push(error_frame("INVALID_FRAME", "The frame is too large."))
-                continue
-            try:
-                frame = client_frame.validate_json(text)
-            except ValidationError as error:
-                connection.first_frame()
-                connection.push(_invalid_frame(text, error))
-                continue
-            if isinstance(frame, PongFrame):
-                # Answered here, not behind a catch-up the worker may be pacing.
-                connection.unanswered_pings = 0
-                connection.first_frame()
-                continue
+            frame = _parse_frame(received.get("text"))
             if isinstance(frame, ResumeFrame):
                 # From now on, until this resume is done, live events wait for it.
                 connection.hold()
             connection.first_frame()
-            await connection.inbox.put(frame)
+            if isinstance(frame, str):
+                connection.push(frame)
+            elif isinstance(frame, PongFrame):
+                # Answered here, not behind a catch-up the worker may be pacing.
+                connection.unanswered_pings = 0
+            else:
+                await connection.inbox.put(frame)
 
     async def _work(self, connection: Connection) -> None:
         """Handle the socket's frames one after the other, in the order they came."""
@@ -539,16 +526,8 @@ class Gateway:
                 session, connection.person_id, frame.conversation_id, frame.seq
             )
         if moved_to is not None:
-            await service.publish_to_others(
-                self.platform.bus,
-                members,
-                connection.person_id,
-                {
-                    "type": "read",
-                    "conversationId": frame.conversation_id,
-                    "personId": connection.person_id,
-                    "seq": moved_to,
-                },
+            await service.publish_read(
+                self.platform.bus, members, connection.person_id, frame.conversation_id, moved_to
             )
 
     async def _typing(self, connection: Connection, frame: TypingFrame) -> None:
@@ -618,6 +597,18 @@ class Gateway:
         connection.push_catch_up(
             _dumps({"type": "resumed", "conversationId": conversation_id, "lastSeq": floor})
         )
+
+
+def _parse_frame(text: str | None) -> ClientFrame | str:
+    """The client's frame, or the error frame answering it."""
+    if text is None:
+        return error_frame("INVALID_FRAME", "Frames are JSON text.")
+    if len(text) > MAX_FRAME_CHARS:
+        return error_frame("INVALID_FRAME", "The frame is too large.")
+    try:
+        return client_frame.validate_json(text)
+    except ValidationError as error:
+        return _invalid_frame(text, error)
 
 
 def _invalid_frame(text: str, error: ValidationError) -> str:

@@ -32,9 +32,7 @@ def subscribe_notices(platform: Platform) -> Callable[[], None]:
         if not isinstance(person_id, str) or not isinstance(connection_id, str):
             return
         code = NOTICES[subject]
-        bank_id = str(payload.get("bankId", ""))
-        bank = platform.banks.get(bank_id).name if bank_id in platform.banks else bank_id
-        params: dict[str, Any] = {"bank": bank}
+        params: dict[str, Any] = {"bank": platform.banks.name_of(str(payload.get("bankId", "")))}
         if "daysLeft" in payload:
             params["days"] = payload["daysLeft"]
         async with transaction(platform.sessions) as session:

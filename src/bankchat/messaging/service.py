@@ -146,6 +146,14 @@ async def publish_to_others(
             await bus.publish(person_subject(member_id), frame)
 
 
+async def publish_read(
+    bus: Bus, member_ids: Iterable[str], person_id: str, conversation_id: str, seq: int
+) -> None:
+    """The receipt of ``person_id``'s read mark moving to ``seq``, for the other members."""
+    frame = {"type": "read", "conversationId": conversation_id, "personId": person_id, "seq": seq}
+    await publish_to_others(bus, member_ids, person_id, frame)
+
+
 # -- conversations --------------------------------------------------------------------
 
 
@@ -325,29 +333,6 @@ def _sync_loaded(session: AsyncSession, sent: Sent) -> None:
     )
     if isinstance(member, ConversationMember):
         set_committed_value(member, "last_read_seq", message.seq)
-
-
-async def send(
-    session: AsyncSession,
-    *,
-    conversation_id: str,
-    sender_id: str,
-    client_id: str,
-    kind: str,
-    body: Mapping[str, Any],
-    now: datetime,
-) -> tuple[Message, bool]:
-    """``store_message`` answering only the message and whether it was a duplicate."""
-    sent = await store_message(
-        session,
-        conversation_id=conversation_id,
-        sender_id=sender_id,
-        client_id=client_id,
-        kind=kind,
-        body=body,
-        now=now,
-    )
-    return sent.message, sent.duplicate
 
 
 async def send_and_commit(
