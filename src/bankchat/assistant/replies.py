@@ -74,10 +74,6 @@ def translate_count(language: Language, msgid: str, count: int, **params: object
     return translate(language, f"{msgid}.{form}", count=count, **params)
 
 
-def has_reply(language: Language, msgid: str) -> bool:
-    return msgid in _TEXTS[language]
-
-
 def money(amount: Decimal, currency: str, language: Language) -> str:
     """``1.234,56 €`` in German, ``€1,234.56`` in English."""
     return format_currency(amount, currency, locale=_LOCALES[language])

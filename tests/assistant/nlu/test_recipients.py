@@ -13,7 +13,6 @@ def _recipient(text: str, language: Language, intent: Intent = Intent.SEND_MONEY
     amount = find_amount(text, language)
     found = find_recipient(
         text,
-        language,
         intent,
         blocked=[amount.span] if amount is not None else [],
         amount_start=amount.start if amount is not None else None,
@@ -106,11 +105,11 @@ def test_no_name_gives_no_recipient(text: str, language: Language) -> None:
 
 def test_blocked_words_are_no_recipient() -> None:
     text = "transfer 100 to savings"
-    assert find_recipient(text, "en", blocked=[(9, 12), (16, 23)]) is None
+    assert find_recipient(text, blocked=[(9, 12), (16, 23)]) is None
 
 
 def test_recipient_span_cuts_the_utterance_as_written() -> None:
     text = "Schick Max Müller 12,50 €"
-    found = find_recipient(text, "de", blocked=[(18, 25)], amount_start=18)
+    found = find_recipient(text, blocked=[(18, 25)], amount_start=18)
     assert found is not None
     assert text[found.start : found.end] == "Max Müller"

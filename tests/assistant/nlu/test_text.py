@@ -13,9 +13,9 @@ from bankchat.assistant.nlu.text import (
     fold,
     fold_variants,
     shadow,
-    strip_punctuation,
     tokenize,
     trie_pattern,
+    word_run,
 )
 
 
@@ -77,8 +77,26 @@ def test_tokens_keep_their_spans_and_names_stay_whole() -> None:
     ]
 
 
-def test_strip_punctuation_keeps_what_names_and_amounts_need() -> None:
-    assert strip_punctuation("Hallo!!! H&M, 12 € ... bitte?") == "Hallo H&M 12 € bitte"
+def _run(text: str, first: int, limit: int = 3) -> str:
+    tokens = tokenize(text)
+    end = word_run(text, tokens, first, limit, lambda token: token.is_capitalised)
+    return " ".join(token.text for token in tokens[first:end])
+
+
+def test_word_run_takes_adjacent_accepted_words_up_to_the_limit() -> None:
+    assert _run("an Anna Lena Maria Schmidt heute", 1) == "Anna Lena Maria"
+
+
+def test_word_run_stops_at_a_word_it_does_not_accept() -> None:
+    assert _run("bei Bäckerei Schmidt gestern", 1) == "Bäckerei Schmidt"
+
+
+def test_word_run_stops_at_punctuation_between_words() -> None:
+    assert _run("an Anna, Lena", 1) == "Anna"
+
+
+def test_word_run_is_empty_when_the_first_word_is_not_accepted() -> None:
+    assert _run("an anna", 1) == ""
 
 
 @given(st.lists(st.text(alphabet="abcde", min_size=1, max_size=6), min_size=1, max_size=12))

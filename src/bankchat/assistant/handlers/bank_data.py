@@ -68,10 +68,6 @@ async def transactions(
     )
 
 
-def bank_name(platform: Platform, bank_id: str) -> str:
-    return platform.banks.get(bank_id).name if bank_id in platform.banks else bank_id
-
-
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.casefold()))
 
@@ -105,18 +101,18 @@ def choose_accounts(
     bank = entities.get("bank")
     if isinstance(bank, str):
         chosen = [
-            a for a in chosen if bank_matches(bank, a.bank_id, bank_name(platform, a.bank_id))
+            a for a in chosen if bank_matches(bank, a.bank_id, platform.banks.name_of(a.bank_id))
         ]
     return chosen
 
 
 def account_label(platform: Platform, account: AccountDetails) -> str:
     """How an account is called in a reply: its name, else its product."""
-    return account.name or account.product or bank_name(platform, account.bank_id)
+    return account.name or account.product or platform.banks.name_of(account.bank_id)
 
 
 def account_detail(platform: Platform, account: AccountDetails) -> str:
     """Bank and the end of the IBAN or card number, enough to tell accounts apart."""
-    bank = bank_name(platform, account.bank_id)
+    bank = platform.banks.name_of(account.bank_id)
     number = account.iban or account.masked_pan
     return f"{bank} · …{number[-4:]}" if number else bank

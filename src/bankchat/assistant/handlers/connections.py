@@ -33,8 +33,8 @@ async def link_account(turn: Turn) -> Reply:
         bank_data.registry_bank_id(turn.platform, written) if isinstance(written, str) else None
     )
     if bank_id is not None:
-        reply.say("link.start_bank", bank=bank_data.bank_name(turn.platform, bank_id))
-        label = turn.t("link.button_bank", bank=bank_data.bank_name(turn.platform, bank_id))
+        reply.say("link.start_bank", bank=turn.platform.banks.name_of(bank_id))
+        label = turn.t("link.button_bank", bank=turn.platform.banks.name_of(bank_id))
     else:
         reply.say("link.start")
         label = turn.t("link.button")
@@ -51,7 +51,7 @@ async def _valid_connections(turn: Turn) -> list[dict[str, str]]:
     async with turn.platform.sessions() as session:
         found = await banking.list_connections(session, turn.person_id)
     return [
-        {"id": c.id, "name": bank_data.bank_name(turn.platform, c.bank_id), "bank": c.bank_id}
+        {"id": c.id, "name": turn.platform.banks.name_of(c.bank_id), "bank": c.bank_id}
         for c in found
         if banking.is_valid(c)
     ]

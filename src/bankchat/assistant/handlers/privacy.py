@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bankchat.assistant.handlers import bank_data
 from bankchat.assistant.handlers.base import Reply, Turn
 from bankchat.assistant.handlers.connections import PRIVACY_PAGE
 from bankchat.privacy import access_log
@@ -39,11 +38,9 @@ async def privacy_access_log(turn: Turn) -> Reply:
     if not entries:
         return reply.say("privacy.log_empty").buttons(_privacy_button(turn))
 
-    def bank_name(bank_id: str) -> str:
-        return bank_data.bank_name(turn.platform, bank_id)
-
+    name_of = turn.platform.banks.name_of
     lines = [
-        f"• {access_log.when(e, turn.language)}: {access_log.describe(e, turn.language, bank_name)}"
+        f"• {access_log.when(e, turn.language)}: {access_log.describe(e, turn.language, name_of)}"
         for e in entries
     ]
     reply.say_text(turn.t("privacy.log_intro") + "\n" + "\n".join(lines))

@@ -118,7 +118,6 @@ def find_entities(
     if intent in PAYMENT_INTENTS:
         recipient = find_recipient(
             text,
-            language,
             intent,
             tokens=tokens,
             blocked=taken,

@@ -23,7 +23,15 @@ from functools import lru_cache
 from typing import Final
 
 from bankchat.assistant.nlu.intents import AccountType, Category, Language
-from bankchat.assistant.nlu.text import Token, compact, fold, fold_variants, folded_words
+from bankchat.assistant.nlu.text import (
+    Token,
+    compact,
+    fold,
+    fold_variants,
+    folded_words,
+    overlaps,
+    word_run,
+)
 
 
 class LexiconKind(StrEnum):
@@ -497,14 +505,9 @@ def find_unknown_merchant(
         first = index + 1
         while first < len(tokens) and tokens[first].key in _ARTICLES:
             first += 1
-        end = first
-        while (
-            end < len(tokens)
-            and end - first < _MAX_MERCHANT_WORDS
-            and _could_be_merchant(tokens[end], blocked)
-            and (end == first or not text[tokens[end - 1].end : tokens[end].start].strip())
-        ):
-            end += 1
+        end = word_run(
+            text, tokens, first, _MAX_MERCHANT_WORDS, lambda word: _could_be_merchant(word, blocked)
+        )
         if end > first:
             start, stop = tokens[first].start, tokens[end - 1].end
             written = text[start:stop]
@@ -517,5 +520,5 @@ def _could_be_merchant(token: Token, blocked: Sequence[tuple[int, int]]) -> bool
         token.is_capitalised
         and token.key not in _NOT_MERCHANTS
         and any(character.isalpha() for character in token.text)
-        and not any(start < token.end and token.start < end for start, end in blocked)
+        and not overlaps(token.start, token.end, blocked)
     )

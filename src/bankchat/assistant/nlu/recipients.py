@@ -23,8 +23,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from bankchat.assistant.nlu.amounts import currency_code, is_number_word
-from bankchat.assistant.nlu.intents import Intent, Language
-from bankchat.assistant.nlu.text import Token, folded_words, overlaps, tokenize
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.text import (
+    Token,
+    adjacent,
+    folded_words,
+    overlaps,
+    tokenize,
+    word_run,
+)
 
 _SEND_VERBS: Final = folded_words(
     "send sends sending sent pay pays paying paid transfer transfers wire give venmo zelle "
@@ -94,8 +101,7 @@ class _Utterance:
     tokens: Sequence[Token]
     blocked: Sequence[tuple[int, int]]
 
-    def is_name_word(self, index: int) -> bool:
-        token = self.tokens[index]
+    def is_name_word(self, token: Token) -> bool:
         return (
             token.is_alphabetic
             and token.key not in _STOP
@@ -104,25 +110,12 @@ class _Utterance:
             and not overlaps(token.start, token.end, self.blocked)
         )
 
-    def adjacent(self, left: int, right: int) -> bool:
-        between = self.text[self.tokens[left].end : self.tokens[right].start]
-        return not between.strip()
-
     def name_at(self, index: int) -> RecipientMatch | None:
         """The name starting at ``index`` after any possessive, if there is one."""
         while index < len(self.tokens) and self.tokens[index].key in _DETERMINERS:
             index += 1
-        if index >= len(self.tokens) or not self.is_name_word(index):
-            return None
-        end = index + 1
-        while (
-            end < len(self.tokens)
-            and end - index < _MAX_NAME_WORDS
-            and self.adjacent(end - 1, end)
-            and self.is_name_word(end)
-        ):
-            end += 1
-        return self._match(index, end)
+        end = word_run(self.text, self.tokens, index, _MAX_NAME_WORDS, self.is_name_word)
+        return self._match(index, end) if end > index else None
 
     def name_before(self, index: int) -> RecipientMatch | None:
         """The name ending just before ``index``, if there is one."""
@@ -130,8 +123,8 @@ class _Utterance:
         while (
             start > 0
             and index - start < _MAX_NAME_WORDS
-            and self.is_name_word(start - 1)
-            and (start == index or self.adjacent(start - 1, start))
+            and self.is_name_word(self.tokens[start - 1])
+            and (start == index or adjacent(self.text, self.tokens[start - 1], self.tokens[start]))
         ):
             start -= 1
         return self._match(start, index) if start < index else None
@@ -196,9 +189,20 @@ def _first_before_amount(amount_start: int | None) -> Anchor:
     return find
 
 
+# Where the name is looked for, in order (see the module docstring).
+_SEND_ANCHORS: Final[tuple[Anchor, ...]] = (_after_words(_TO_WORDS), _after_verb(_SEND_VERBS))
+_REQUEST_ANCHORS: Final[tuple[Anchor, ...]] = (
+    _after_words(_FROM_WORDS),
+    _after_verb(_REQUEST_VERBS | _SEND_VERBS),
+    _before_owes,
+    _after_words(_TO_WORDS),
+)
+# Words that say a payment is meant even without an amount.
+_PAYMENT_WORDS: Final = _SEND_VERBS | _REQUEST_VERBS | _OWES
+
+
 def find_recipient(
     text: str,
-    language: Language,
     intent: Intent = Intent.SEND_MONEY,
     *,
     tokens: Sequence[Token] | None = None,
@@ -210,21 +214,9 @@ def find_recipient(
     ``blocked`` are spans taken by other entities (amount, period, account type, bank,
     category); ``amount_start`` is where the amount begins, if there is one.
     """
-    del language  # the word lists hold both languages; kept for a uniform extractor API
     utterance = _Utterance(text, tokenize(text) if tokens is None else tokens, blocked)
-    anchors: tuple[Anchor, ...]
-    if intent is Intent.REQUEST_MONEY:
-        anchors = (
-            _after_words(_FROM_WORDS),
-            _after_verb(_REQUEST_VERBS | _SEND_VERBS),
-            _before_owes,
-            _after_words(_TO_WORDS),
-        )
-    else:
-        anchors = (_after_words(_TO_WORDS), _after_verb(_SEND_VERBS))
-    if amount_start is not None or any(
-        token.key in _SEND_VERBS | _REQUEST_VERBS | _OWES for token in utterance.tokens
-    ):
+    anchors = _REQUEST_ANCHORS if intent is Intent.REQUEST_MONEY else _SEND_ANCHORS
+    if amount_start is not None or any(token.key in _PAYMENT_WORDS for token in utterance.tokens):
         anchors = (*anchors, _first_before_amount(amount_start))
     for anchor in anchors:
         found = anchor(utterance)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, NamedTuple
 
 _SHADOW_TABLE: Final[dict[int, str]] = str.maketrans(
@@ -78,7 +78,6 @@ _BARE_VOWELS: Final[dict[int, str]] = str.maketrans({"ä": "a", "ö": "o", "ü":
 # ("McDonald's", "H&M", "Booking.com", "Anna-Lena"), with an optional trailing plus
 # ("Disney+"). Single currency, percent and ampersand signs are tokens of their own.
 _TOKEN_RE: Final = re.compile(r"[^\W_]+(?:['’`´&.+\-][^\W_]+)*\+?|[€$£¥%&]")
-_PUNCTUATION_RE: Final = re.compile(r"[^\w\s€$£¥%&+'’\-]+")
 _SPACES_RE: Final = re.compile(r"\s+")
 _DIGIT_RE: Final = re.compile(r"\d")
 
@@ -163,11 +162,6 @@ def has_digit(text: str) -> bool:
     return _DIGIT_RE.search(text) is not None
 
 
-def strip_punctuation(text: str) -> str:
-    """Remove punctuation except characters that belong to names, amounts or merchants."""
-    return _SPACES_RE.sub(" ", _PUNCTUATION_RE.sub(" ", text)).strip()
-
-
 class Token(NamedTuple):
     """A word of the utterance: as written, its lookup key and where it stands. (A named
     tuple: utterances are split into many of them and tuples are the cheapest to make.)"""
@@ -199,3 +193,24 @@ def tokenize(text: str) -> tuple[Token, ...]:
 def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     """Whether ``start``..``end`` overlaps any of ``spans``."""
     return any(start < span_end and span_start < end for span_start, span_end in spans)
+
+
+def adjacent(text: str, left: Token, right: Token) -> bool:
+    """Whether only blanks stand between two tokens: punctuation ends a name."""
+    return not text[left.end : right.start].strip()
+
+
+def word_run(
+    text: str, tokens: Sequence[Token], first: int, limit: int, accepts: Callable[[Token], bool]
+) -> int:
+    """Where the run of at most ``limit`` adjacent tokens from ``first`` that ``accepts``
+    takes ends (``first`` when it takes none): the words of a name."""
+    end = first
+    while (
+        end < len(tokens)
+        and end - first < limit
+        and (end == first or adjacent(text, tokens[end - 1], tokens[end]))
+        and accepts(tokens[end])
+    ):
+        end += 1
+    return end
