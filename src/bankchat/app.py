@@ -34,26 +34,24 @@ def create_app(platform: Platform, *, background: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop_notices = subscribe_notices(platform)
         _app.state.assistant, stop_assistant = subscribe_assistant(platform, warm_up=background)
-        if not background:
-            try:
-                yield
-            finally:
-                stop_notices()
-                await stop_assistant()
-                await messaging_gateway.shutdown(_app)
-            return
-        unsubscribe = worker.subscribe_sync(platform)
-        task = asyncio.create_task(housekeeping.periodic(platform), name="bankchat-housekeeping")
+        unsubscribe_sync = worker.subscribe_sync(platform) if background else None
+        duties = (
+            asyncio.create_task(housekeeping.periodic(platform), name="bankchat-housekeeping")
+            if background
+            else None
+        )
         try:
             yield
         finally:
             stop_notices()
             await stop_assistant()
             await messaging_gateway.shutdown(_app)
-            unsubscribe()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if unsubscribe_sync is not None:
+                unsubscribe_sync()
+            if duties is not None:
+                duties.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await duties
 
     app = FastAPI(
         title="bankchat",

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
@@ -105,6 +106,12 @@ def sandbox_customers(
     )
 
 
+def _partner_secret(settings: Settings) -> str:
+    return settings.sandbox_partner_secret or read_or_create_secret(
+        settings.ensure_data_dir() / "sandbox-partner-secret"
+    )
+
+
 def serve_sandbox(
     *, host: str, port: int, seed: int, live_rate: float, customers_per_bank: int
 ) -> None:
@@ -114,9 +121,7 @@ def serve_sandbox(
     from bankchat.sandbox.app import create_app
 
     settings = get_settings()
-    secret = settings.sandbox_partner_secret or read_or_create_secret(
-        settings.ensure_data_dir() / "sandbox-partner-secret"
-    )
+    secret = _partner_secret(settings)
     world = _sandbox_world(seed, customers_per_bank)
     base_url = f"http://{host}:{port}"
     _print_customers(world, base_url)
@@ -156,8 +161,6 @@ def bank_entries_for(
 ) -> list[BankEntry]:
     """Registry entries for sandbox ``banks`` served at ``sandbox_url``; with a partner
     secret, their partner extension (webhooks, cards) too."""
-    from pydantic import SecretStr
-
     entries = []
     for bank in banks:
         root = f"{sandbox_url}/banks/{bank.id}"
@@ -185,12 +188,6 @@ def sandbox_bank_entries(settings: Settings, secret: str) -> list[BankEntry]:
 
     return bank_entries_for(
         SANDBOX_BANKS, f"http://{settings.host}:{settings.sandbox_port}", secret
-    )
-
-
-def _partner_secret(settings: Settings) -> str:
-    return settings.sandbox_partner_secret or read_or_create_secret(
-        settings.ensure_data_dir() / "sandbox-partner-secret"
     )
 
 
@@ -318,7 +315,7 @@ def sync_command(
                     ids = [
                         c.id
                         for c in await banking.list_connections(session, person.id)
-                        if c.status == "valid"
+                        if banking.is_valid(c)
                     ]
                 else:
                     ids = await banking.valid_connection_ids(session)

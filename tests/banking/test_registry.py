@@ -131,6 +131,11 @@ def test_registry_finds_a_bank_by_id() -> None:
     assert registry().get("kranichbank").name == "Kranich Bank"
 
 
+def test_registry_names_a_bank_it_knows_and_falls_back_to_the_id_otherwise() -> None:
+    assert registry().name_of("kranichbank") == "Kranich Bank"
+    assert registry().name_of("closedbank") == "closedbank"
+
+
 def test_registry_refuses_an_unknown_bank_with_a_stable_code() -> None:
     with pytest.raises(UnknownBank) as refused:
         registry().get("nobank")

@@ -74,19 +74,20 @@ async def test_someone_elses_resource_is_out_of_reach(
     assert notes[data["transaction"]] is None
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/api/v1/connections",
-        "/api/v1/accounts",
-        "/api/v1/transactions",
-        "/api/v1/privacy/connections",
-        "/api/v1/privacy/access-log",
-        "/api/v1/privacy/export",
-        "/api/v1/me",
-        "/api/v1/auth/session",
-    ],
+# Routes that list or show the caller's own data, with no id in the path to swap.
+OWN_DATA_ROUTES = (
+    "/api/v1/connections",
+    "/api/v1/accounts",
+    "/api/v1/transactions",
+    "/api/v1/privacy/connections",
+    "/api/v1/privacy/access-log",
+    "/api/v1/privacy/export",
+    "/api/v1/me",
+    "/api/v1/auth/session",
 )
+
+
+@pytest.mark.parametrize("path", OWN_DATA_ROUTES)
 async def test_lists_show_only_the_callers_own_data(
     owner_and_other: tuple[Person, Person, dict[str, Any]], path: str
 ) -> None:
@@ -104,14 +105,7 @@ async def test_lists_show_only_the_callers_own_data(
 def test_every_person_route_is_covered(platform_app: FastAPI) -> None:
     probed = {template.split("?")[0] for _, template, _ in PROBES}
     listed = {
-        "/api/v1/connections",
-        "/api/v1/accounts",
-        "/api/v1/transactions",
-        "/api/v1/privacy/connections",
-        "/api/v1/privacy/access-log",
-        "/api/v1/privacy/export",
-        "/api/v1/me",
-        "/api/v1/auth/session",
+        *OWN_DATA_ROUTES,
         # Acting on the caller's own session or person only, no foreign id possible:
         "/api/v1/auth/logout",
         "/api/v1/privacy/erase",

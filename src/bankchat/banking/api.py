@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.banking import service, sync, webhooks
-from bankchat.banking.models import Connection, ConnectionStatus
+from bankchat.banking.models import Connection
 from bankchat.banking.schemas import (
     AccountOut,
     AccountSyncOut,
@@ -66,7 +66,8 @@ def client_ip(request: Request) -> str:
 def connection_out(platform: Platform, connection: Connection) -> ConnectionOut:
     today = platform.clock().date()
     days_left = max((connection.valid_until - today).days, 0)
-    valid = connection.status == ConnectionStatus.VALID.value
+    valid = service.is_valid(connection)
+    uses = service.uses_today(connection, today)
     return ConnectionOut(
         id=connection.id,
         bank_id=connection.bank_id,
@@ -80,10 +81,7 @@ def connection_out(platform: Platform, connection: Connection) -> ConnectionOut:
         days_left=days_left if valid else 0,
         expiring_soon=valid and days_left <= service.EXPIRY_WARNING.days,
         frequency_per_day=connection.frequency_per_day,
-        uses_today={
-            a.id: service.uses_today(connection, today).get(a.external_id, 0)
-            for a in connection.accounts
-        },
+        uses_today={a.id: uses.get(a.external_id, 0) for a in connection.accounts},
         authorised_at=connection.authorised_at,
         revoked_at=connection.revoked_at,
         revoked_by=connection.revoked_by,

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from bankchat import hmac_signing
+from bankchat.banking.psd2_client import error_message
 from bankchat.banking.psd2_errors import BankUnavailable, FormatError, Psd2Error
 from bankchat.banking.registry import BankEntry
 
@@ -54,12 +55,8 @@ class PartnerClient:
         except httpx.HTTPError as exc:
             raise BankUnavailable(503, "BANK_UNREACHABLE", type(exc).__name__) from exc
         if response.status_code >= 400:
-            try:
-                message = response.json()["tppMessages"][0]
-                code, text = str(message["code"]), str(message.get("text", ""))
-            except (ValueError, KeyError, IndexError, TypeError):
-                code, text = f"HTTP_{response.status_code}", ""
-            raise Psd2Error(response.status_code, code, text)
+            code, text = error_message(response)
+            raise Psd2Error(response.status_code, code or f"HTTP_{response.status_code}", text)
         if response.status_code == 204:
             return None
         try:

@@ -619,7 +619,7 @@ def _may_list(info: ConsentInfo, kind: KindPath) -> bool:
     return any(reference.is_card == card for reference in info.access.references())
 
 
-def _error_message(response: httpx.Response) -> tuple[str, str]:
+def error_message(response: httpx.Response) -> tuple[str, str]:
     """The code and text of a bank's error answer, in either of the spec's two shapes."""
     try:
         body = json.loads(response.content)
@@ -1042,7 +1042,7 @@ class Psd2Client:
             if type(body) is not dict:
                 raise FormatError(status, "MALFORMED_RESPONSE", "the answer is not a JSON object")
             return _Answer(body, response.url)
-        code, text = _error_message(response)
+        code, text = error_message(response)
         error = error_for(status, code, text)
         if isinstance(error, AccessExceeded):
             raise error

@@ -122,6 +122,12 @@ class BankRegistry:
             raise UnknownBank(f"There is no bank {bank_id[:40]!r}.")
         return entry
 
+    def name_of(self, bank_id: str) -> str:
+        """The bank's name, or its id when the registry no longer knows it (an old log
+        entry, a bank taken out of the configuration)."""
+        entry = self._entries.get(bank_id)
+        return entry.name if entry is not None else bank_id
+
     def all(self) -> list[BankEntry]:
         """Every bank, by name."""
         return sorted(self._entries.values(), key=lambda e: (e.name.casefold(), e.id))

@@ -314,6 +314,12 @@ async def get_connection(session: AsyncSession, person_id: str, connection_id: s
     return connection
 
 
+async def locked_connection(session: AsyncSession, connection_id: str) -> Connection | None:
+    """The connection, read fresh under its write lock (``db.lock_row``)."""
+    await lock_row(session, Connection, connection_id)
+    return await session.get(Connection, connection_id, populate_existing=True)
+
+
 async def valid_connection_ids(session: AsyncSession) -> list[str]:
     result = await session.execute(
         select(Connection.id).where(Connection.status == ConnectionStatus.VALID.value)
@@ -346,7 +352,7 @@ async def end_connection(
     The vault deletes the stored data and keeps a revoked grant, so a later read is denied
     with a reason; the linked accounts (the bank's account ids) are deleted here.
     """
-    if connection.status != ConnectionStatus.VALID.value:
+    if not is_valid(connection):
         return
     connection.status = status.value
     connection.revoked_at = platform.clock()
@@ -369,7 +375,7 @@ async def revoke_connection(
     after this transaction commits (and the periodic round retries until the bank
     answers), so no database lock waits on the bank."""
     connection = await get_connection(session, person_id, connection_id)
-    if connection.status != ConnectionStatus.VALID.value:
+    if not is_valid(connection):
         raise ConnectionInactive("This connection has already ended.")
     await _end_by_person(platform, session, connection)
     return connection
@@ -403,8 +409,7 @@ async def delete_at_bank(platform: Platform, connection_id: str) -> bool:
         if not await _forget_at_bank(client, consent_id):
             return False
     async with transaction(platform.sessions) as session:
-        await lock_row(session, Connection, connection_id)
-        connection = await session.get(Connection, connection_id, populate_existing=True)
+        connection = await locked_connection(session, connection_id)
         if connection is not None:
             if connection.person_id == ERASED_PERSON:
                 await session.delete(connection)

@@ -24,7 +24,7 @@ from bankchat.banking import service
 from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount
 from bankchat.banking.psd2_client import Psd2Account, Psd2Client
 from bankchat.banking.psd2_errors import BudgetExhausted, Psd2Error, consent_gone
-from bankchat.db import lock_row, transaction
+from bankchat.db import transaction
 from bankchat.platform import Platform
 from bankchat.vault.records import Balance, TransactionRecord
 
@@ -119,11 +119,6 @@ def _as_psd2_account(account: LinkedAccount) -> Psd2Account:
     )
 
 
-async def _connection_locked(session: AsyncSession, connection_id: str) -> Connection | None:
-    await lock_row(session, Connection, connection_id)
-    return await session.get(Connection, connection_id, populate_existing=True)
-
-
 async def sync_connection(
     platform: Platform,
     connection_id: str,
@@ -139,11 +134,11 @@ async def sync_connection(
     now = platform.clock()
     today = now.date()
     async with transaction(platform.sessions) as session:
-        connection = await _connection_locked(session, connection_id)
+        connection = await service.locked_connection(session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
         report = SyncReport(connection_id, connection.status, connection.bank_id)
-        if connection.status != ConnectionStatus.VALID.value:
+        if not service.is_valid(connection):
             return report
         if connection.valid_until < today:
             await service.note_consent_gone(platform, session, connection, "expired")
@@ -181,8 +176,8 @@ async def sync_connection(
             report.error = exc.code
             logger.warning("sync of an account of %s failed: %s", connection_id, exc.code)
     async with transaction(platform.sessions) as session:
-        connection = await _connection_locked(session, connection_id)
-        if connection is None or connection.status != ConnectionStatus.VALID.value:
+        connection = await service.locked_connection(session, connection_id)
+        if connection is None or not service.is_valid(connection):
             # Revoked while we were reading: what was read must not be stored.
             report.status = connection.status if connection else "unknown"
             return report
@@ -197,30 +192,21 @@ async def sync_connection(
             account.last_synced_at = platform.clock()
         connection.last_synced_at = platform.clock()
         connection.last_sync_error = report.error
+        summary = {
+            "accounts": [a.account_id for a in report.accounts if not a.deferred],
+            "added": report.added,
+            "modified": report.modified,
+            "removed": report.removed,
+        }
         await platform.vault.record_event(
             session,
             person_id=person_id,
             actor=service.person_actor(person_id) if psu_ip else "system:sync",
             action="sync",
-            what={
-                "bank": connection.bank_id,
-                "connection": connection_id,
-                "accounts": [a.account_id for a in report.accounts if not a.deferred],
-                "added": report.added,
-                "modified": report.modified,
-                "removed": report.removed,
-            },
+            what={"bank": connection.bank_id, "connection": connection_id, **summary},
         )
     await platform.bus.publish(
-        SYNC_COMPLETED,
-        {
-            "personId": person_id,
-            "connectionId": connection_id,
-            "accounts": [a.account_id for a in report.accounts if not a.deferred],
-            "added": report.added,
-            "modified": report.modified,
-            "removed": report.removed,
-        },
+        SYNC_COMPLETED, {"personId": person_id, "connectionId": connection_id, **summary}
     )
     return report
 
@@ -289,7 +275,7 @@ async def _end_if_gone(
     if bank_status == ConnectionStatus.VALID.value:
         return None
     async with transaction(platform.sessions) as session:
-        connection = await _connection_locked(session, connection_id)
+        connection = await service.locked_connection(session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
         await service.note_consent_gone(platform, session, connection, bank_status)

@@ -127,6 +127,7 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
     scopes = [_SCOPES.get(s, {}).get(language, s) for s in _as_list(what.get("scopes"))]
     until = what.get("validUntil")
     by_person = entry.actor.startswith("person:")
+    bank_names = _join(banks, language) or "?"
     values = {
         "actor": _actor(entry.actor, language),
         # German conjugates for "du"; English needs no such care.
@@ -134,8 +135,8 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
         "wollte": "wolltest" if by_person else "wollte",
         "resource": resource,
         "purpose": purpose,
-        "banks": _join(banks, language) or "?",
-        "bank": _join(banks, language) or "?",
+        "banks": bank_names,
+        "bank": bank_names,
         "reason": _REASONS.get(str(what.get("reason")), {}).get(
             language, str(what.get("reason", ""))
         ),

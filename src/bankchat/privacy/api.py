@@ -13,7 +13,7 @@ from bankchat.api_deps import PlatformDep, SessionDep
 from bankchat.banking import service as banking
 from bankchat.banking.api import connection_out
 from bankchat.errors import problem_responses
-from bankchat.identity.deps import CurrentPerson
+from bankchat.identity.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentPerson
 from bankchat.privacy import access_log, service
 from bankchat.privacy.schemas import (
     AccessLogEntryOut,
@@ -88,9 +88,6 @@ async def access_log_route(
         person_id=me.person.id, limit=limit, before_seq=before
     )
 
-    def bank_name(bank_id: str) -> str:
-        return platform.banks.get(bank_id).name if bank_id in platform.banks else bank_id
-
     return AccessLogOut(
         entries=[
             AccessLogEntryOut(
@@ -100,7 +97,7 @@ async def access_log_route(
                 actor=e.actor,
                 action=e.action,
                 purpose=e.purpose.value if e.purpose else None,
-                text=access_log.describe(e, language, bank_name),
+                text=access_log.describe(e, language, platform.banks.name_of),
             )
             for e in entries
         ],
@@ -150,6 +147,6 @@ async def erase(
     background.add_task(banking.retry_bank_deletions, platform)
     background.add_task(banking.purge_abandoned_links, platform)
     response = Response(status_code=204, background=background)
-    response.delete_cookie("bankchat_session", path="/")
-    response.delete_cookie("bankchat_csrf", path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     return response

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-from bankchat.banking.schemas import ConnectionOut
-
-
-class Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+from bankchat.banking.schemas import ConnectionOut, Request, Wire
 
 
 class SharedAccountOut(Wire):
@@ -42,6 +37,5 @@ class AccessLogOut(Wire):
     next_before: int | None
 
 
-class EraseRequest(Wire):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+class EraseRequest(Request):
     confirm_email: str = Field(min_length=3, max_length=254)

@@ -80,7 +80,7 @@ async def erase_everything(
     still shows that the data was erased.
     """
     person = await identity.get_person(session, person_id)
-    if confirm_email.strip().lower() != person.email:
+    if identity.normalise_email(confirm_email) != person.email:
         raise ConfirmationMismatch("Type your email address to confirm erasing everything.")
     await banking.erase_person(platform, session, person_id)
     await platform.vault.erase_person(

@@ -287,19 +287,10 @@ async def verify(session: AsyncSession) -> ChainReport:
     headless = await _first_headless_gap(session)
     if headless is not None and (broken is None or (headless, 1) < broken[:2]):
         broken = (headless, 1, "missing entries")
-    if broken is None:
-        return ChainReport(
-            ok=True,
-            entries_checked=entries_checked,
-            chains_checked=chains_checked,
-            first_broken=None,
-            reason=None,
-        )
-    person_id, seq, reason = broken
     return ChainReport(
-        ok=False,
+        ok=broken is None,
         entries_checked=entries_checked,
         chains_checked=chains_checked,
-        first_broken=(person_id, seq),
-        reason=reason,
+        first_broken=(broken[0], broken[1]) if broken is not None else None,
+        reason=broken[2] if broken is not None else None,
     )

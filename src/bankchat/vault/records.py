@@ -23,11 +23,13 @@ def decimal_text(amount: Decimal) -> str:
     return format(amount, "f")
 
 
-def _date_text(value: date | None) -> str | None:
+def date_text(value: date | None) -> str | None:
+    """``value`` in ISO 8601, or None."""
     return value.isoformat() if value is not None else None
 
 
-def _date_value(value: Any) -> date | None:
+def date_value(value: Any) -> date | None:
+    """The date an ISO 8601 text (or None) stands for."""
     return date.fromisoformat(value) if value is not None else None
 
 
@@ -88,7 +90,7 @@ class Balance:
             "balance_type": self.balance_type,
             "amount": decimal_text(self.amount),
             "currency": self.currency,
-            "reference_date": _date_text(self.reference_date),
+            "reference_date": date_text(self.reference_date),
             "credit_limit_included": self.credit_limit_included,
         }
 
@@ -98,7 +100,7 @@ class Balance:
             balance_type=data["balance_type"],
             amount=Decimal(data["amount"]),
             currency=data["currency"],
-            reference_date=_date_value(data["reference_date"]),
+            reference_date=date_value(data["reference_date"]),
             credit_limit_included=data["credit_limit_included"],
         )
 
@@ -141,9 +143,9 @@ class TransactionRecord:
         return {
             "key": self.key,
             "status": self.status,
-            "booking_date": _date_text(self.booking_date),
-            "value_date": _date_text(self.value_date),
-            "transaction_date": _date_text(self.transaction_date),
+            "booking_date": date_text(self.booking_date),
+            "value_date": date_text(self.value_date),
+            "transaction_date": date_text(self.transaction_date),
             "amount": decimal_text(self.amount),
             "currency": self.currency,
             "transaction_id": self.transaction_id,

@@ -62,6 +62,8 @@ from bankchat.vault.records import (
     StoredTransaction,
     SyncChanges,
     TransactionRecord,
+    date_text,
+    date_value,
     decimal_text,
 )
 
@@ -162,14 +164,6 @@ _TRANSACTION_GROUPS = (
 )
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value is not None else None
-
-
 def _transaction_fields(record: TransactionRecord) -> list[str | None]:
     return [
         decimal_text(record.amount),
@@ -182,9 +176,9 @@ def _transaction_fields(record: TransactionRecord) -> list[str | None]:
         record.country,
         record.terminal_id,
         record.key,
-        _iso(record.booking_date),
-        _iso(record.value_date),
-        _iso(record.transaction_date),
+        date_text(record.booking_date),
+        date_text(record.value_date),
+        date_text(record.transaction_date),
         record.transaction_id,
         record.entry_reference,
         record.mcc,
@@ -206,9 +200,9 @@ def _transaction_record(status: Any, fields: list[Any]) -> TransactionRecord:
         country=fields[7],
         terminal_id=fields[8],
         key=fields[9],
-        booking_date=_date(fields[10]),
-        value_date=_date(fields[11]),
-        transaction_date=_date(fields[12]),
+        booking_date=date_value(fields[10]),
+        value_date=date_value(fields[11]),
+        transaction_date=date_value(fields[12]),
         transaction_id=fields[13],
         entry_reference=fields[14],
         mcc=fields[15],
@@ -850,14 +844,15 @@ class Vault:
         resource: str,
         scope: str | None,
         account_ids: Sequence[str] | None,
-        details: dict[str, Any],
         load: Callable[[AsyncSession, list[VaultGrant]], Awaitable[tuple[T, int]]],
+        details: dict[str, Any] | None = None,
         granted_details: Callable[[list[VaultGrant]], dict[str, Any]] | None = None,
     ) -> T:
         """Check the grants, load through ``load``, and append one audit entry either way.
 
-        ``granted_details`` adds to the entry of an allowed read what depends on the grants
-        that allowed it."""
+        ``details`` goes into the entry either way; ``granted_details`` adds to the entry
+        of an allowed read what depends on the grants that allowed it."""
+        details = details or {}
         _require_purpose(purpose)
         if isinstance(account_ids, str):
             raise TypeError("account_ids must be a sequence of ids, not one string")
@@ -949,7 +944,6 @@ class Vault:
             resource="accounts",
             scope=None,
             account_ids=None,
-            details={},
             load=load,
         )
 
@@ -989,7 +983,6 @@ class Vault:
             resource="balances",
             scope="balances",
             account_ids=account_ids,
-            details={},
             load=load,
         )
 
@@ -1075,7 +1068,6 @@ class Vault:
             resource="accounts_with_balances",
             scope=None,
             account_ids=None,
-            details={},
             load=load,
             granted_details=lambda grants: {"balances": shares_balances(grants)},
         )
