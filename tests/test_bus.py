@@ -1,26 +1,47 @@
-"""The in-process bus: order per subscription, isolation between subscriptions."""
+"""The in-process bus: typed events in order per subscription, isolation between
+subscriptions, and subjects matched by pattern."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from bankchat.bus import InProcessBus
+from bankchat.events import Event, SyncRequested, Typing
+
+
+def numbered(n: int) -> SyncRequested:
+    return SyncRequested(connection_id=f"c{n}", reason="schedule")
 
 
 async def test_each_subscription_gets_its_events_in_publish_order() -> None:
     bus = InProcessBus()
-    seen: list[int] = []
+    seen: list[Event] = []
 
-    async def record(_subject: str, payload: dict[str, Any]) -> None:
-        seen.append(payload["n"])
+    async def record(event: Event) -> None:
+        seen.append(event)
 
-    bus.subscribe("chat.*", record)
-    for n in range(50):
-        await bus.publish("chat.person", {"n": n})
-    await bus.publish("other.subject", {"n": -1})
+    bus.subscribe("banking.*", record)
+    events = [numbered(n) for n in range(50)]
+    for event in events:
+        await bus.publish(event)
+    await bus.publish(Typing(recipient_id="p", conversation_id="c", typist_id="q"))
     await bus.drain()
-    assert seen == list(range(50))
+    assert seen == events
+    await bus.close()
+
+
+async def test_a_chat_event_is_published_on_its_recipients_subject() -> None:
+    bus = InProcessBus()
+    seen: list[Event] = []
+
+    async def record(event: Event) -> None:
+        seen.append(event)
+
+    bus.subscribe("chat.person.anna", record)
+    for recipient in ("anna", "ben"):
+        await bus.publish(Typing(recipient_id=recipient, conversation_id="c", typist_id="x"))
+    await bus.drain()
+    assert [e.subject for e in seen] == ["chat.person.anna"]
     await bus.close()
 
 
@@ -29,20 +50,20 @@ async def test_a_slow_handler_does_not_hold_up_another_subscription() -> None:
     release = asyncio.Event()
     fast: list[str] = []
 
-    async def slow(_subject: str, _payload: dict[str, Any]) -> None:
+    async def slow(_event: Event) -> None:
         await release.wait()
 
     both_seen = asyncio.Event()
 
-    async def quick(subject: str, _payload: dict[str, Any]) -> None:
-        fast.append(subject)
+    async def quick(event: Event) -> None:
+        fast.append(event.subject)
         if len(fast) == 2:
             both_seen.set()
 
     bus.subscribe("banking.*", slow)
     bus.subscribe("*", quick)
-    await bus.publish("banking.sync.requested", {})
-    await bus.publish("chat.person.x", {})
+    await bus.publish(numbered(0))
+    await bus.publish(Typing(recipient_id="x", conversation_id="c", typist_id="y"))
     # Both reach the quick subscriber while the slow one is still stuck on the first.
     await asyncio.wait_for(both_seen.wait(), timeout=2)
     release.set()
@@ -52,16 +73,17 @@ async def test_a_slow_handler_does_not_hold_up_another_subscription() -> None:
 
 async def test_a_failing_handler_does_not_stop_its_later_events() -> None:
     bus = InProcessBus()
-    handled: list[int] = []
+    handled: list[str] = []
 
-    async def flaky(_subject: str, payload: dict[str, Any]) -> None:
-        if payload["n"] == 0:
+    async def flaky(event: Event) -> None:
+        assert isinstance(event, SyncRequested)
+        if event.connection_id == "c0":
             raise RuntimeError("boom")
-        handled.append(payload["n"])
+        handled.append(event.connection_id)
 
-    bus.subscribe("x", flaky)
+    bus.subscribe(SyncRequested.kind, flaky)
     for n in range(3):
-        await bus.publish("x", {"n": n})
+        await bus.publish(numbered(n))
     await bus.drain()
-    assert handled == [1, 2]
+    assert handled == ["c1", "c2"]
     await bus.close()

@@ -1,8 +1,9 @@
 """The event bus: how domains tell each other that something happened.
 
 Embedded mode uses ``InProcessBus`` (handlers in this process); scale-out mode plugs a NATS
-JetStream bus behind the same interface. Events carry ids and codes only, never bank data:
-a consumer that needs details reads them through the vault, for its own purpose.
+JetStream bus behind the same interface. The bus carries the typed events of
+``bankchat.events`` (ids and codes only, never bank data); a domain hands them to a unit
+of work (``uow.Tx.publish``), which publishes them after its commit.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import contextlib
 import fnmatch
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
+
+from bankchat.events import Event
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Event], Awaitable[None]]
 
 
 class Bus(Protocol):
-    """Publish events on dotted subjects; subscribe with shell-style patterns."""
+    """Publish events on their dotted subjects; subscribe with shell-style patterns."""
 
-    async def publish(self, subject: str, payload: dict[str, Any]) -> None: ...
+    async def publish(self, event: Event) -> None: ...
 
     def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]: ...
 
@@ -39,27 +42,27 @@ class _Subscription:
     def __init__(self, pattern: str, handler: Handler) -> None:
         self.pattern = pattern
         self.handler = handler
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
         self.pending = 0
 
-    def offer(self, subject: str, payload: dict[str, Any]) -> None:
+    def offer(self, event: Event, subject: str) -> None:
         if not fnmatch.fnmatchcase(subject, self.pattern):
             return
         self.pending += 1
-        self.queue.put_nowait((subject, payload))
+        self.queue.put_nowait(event)
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._deliver(), name=f"bankchat-bus {self.pattern}")
 
     async def _deliver(self) -> None:
         while True:
-            subject, payload = await self.queue.get()
+            event = await self.queue.get()
             try:
-                await self.handler(subject, payload)
+                await self.handler(event)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("bus handler for %s failed on %s", self.pattern, subject)
+                logger.exception("bus handler for %s failed on %s", self.pattern, event.subject)
             finally:
                 self.pending -= 1
                 self.queue.task_done()
@@ -84,9 +87,10 @@ class InProcessBus:
     def __init__(self) -> None:
         self._subscriptions: list[_Subscription] = []
 
-    async def publish(self, subject: str, payload: dict[str, Any]) -> None:
+    async def publish(self, event: Event) -> None:
+        subject = event.subject
         for subscription in list(self._subscriptions):
-            subscription.offer(subject, payload)
+            subscription.offer(event, subject)
 
     def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
         subscription = _Subscription(pattern, handler)

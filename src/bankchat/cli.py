@@ -230,10 +230,10 @@ async def ensure_demo_person(platform: Platform) -> None:
     from bankchat.identity import passwords
     from bankchat.identity import service as identity
 
-    async with db.transaction(platform.sessions) as session:
-        if await identity.find_person_by_email(session, DEMO_EMAIL) is None:
+    async with platform.unit_of_work() as tx:
+        if await identity.find_person_by_email(tx.session, DEMO_EMAIL) is None:
             await identity.sign_up(
-                session,
+                tx,
                 email=DEMO_EMAIL,
                 display_name="Demo",
                 password=DEMO_PASSWORD,

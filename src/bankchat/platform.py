@@ -5,6 +5,7 @@ and the HTTP client that talks to banks."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bankchat.banking.registry import BankRegistry
 from bankchat.bus import Bus, InProcessBus
 from bankchat.config import Settings
+from bankchat.uow import Tx, unit_of_work
 from bankchat.vault.service import Vault
 
 
@@ -33,6 +35,10 @@ class Platform:
     http: httpx.AsyncClient
     bus: Bus = field(default_factory=InProcessBus)
     clock: Callable[[], datetime] = utc_now
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction for one unit of work; its events are published after the commit."""
+        return unit_of_work(self.sessions, self.bus)
 
     @property
     def public_url(self) -> str:

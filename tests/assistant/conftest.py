@@ -191,9 +191,8 @@ class Chat:
             body=body,
             now=self.platform.clock(),
         )
-        incoming = service.incoming_of(
-            {"type": "message", "message": messaging.message_json(sent.message)}
-        )
+        [event] = [e for e in messaging.delivery_events(sent) if e.recipient_id == ASSISTANT_ID]
+        incoming = service.incoming_of(event)
         assert incoming is not None
         return incoming
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from bankchat.assistant.handlers.base import Reply, Turn
 from bankchat.assistant.listener import Assistant
 from bankchat.assistant.service import Understands, incoming_of
+from bankchat.events import MessageStored, ReadReceipt
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID
 from bankchat.platform import Platform
@@ -21,11 +22,27 @@ from tests.platform_support import link, sign_up
 WAIT = 10.0
 
 
-def frame_of(message: Any) -> dict[str, Any]:
-    return {"type": "message", "message": messaging.message_json(message)}
+def frame_of(message: Any) -> MessageStored:
+    return MessageStored(recipient_id=ASSISTANT_ID, message=messaging.message_json(message))
 
 
-async def posted_frame(chat: Chat, text: str) -> dict[str, Any]:
+def wire(sender_id: str, kind: str, body: dict[str, Any], seq: int) -> MessageStored:
+    return MessageStored(
+        recipient_id=ASSISTANT_ID,
+        message={
+            "id": "m",
+            "conversationId": "c",
+            "seq": seq,
+            "senderId": sender_id,
+            "clientId": "x",
+            "kind": kind,
+            "body": body,
+            "createdAt": "2026-12-01T10:00:00.000Z",
+        },
+    )
+
+
+async def posted_frame(chat: Chat, text: str) -> MessageStored:
     sent = await messaging.send_and_commit(
         chat.platform.sessions,
         conversation_id=chat.conversation_id,
@@ -39,49 +56,18 @@ async def posted_frame(chat: Chat, text: str) -> dict[str, Any]:
 
 
 def test_the_assistants_own_messages_are_not_answered() -> None:
-    frame = {
-        "type": "message",
-        "message": {
-            "id": "m",
-            "conversationId": "c",
-            "seq": 2,
-            "senderId": ASSISTANT_ID,
-            "kind": "text",
-            "body": {"text": "Hello"},
-        },
-    }
-    assert incoming_of(frame) is None
+    assert incoming_of(wire(ASSISTANT_ID, "text", {"text": "Hello"}, 2)) is None
 
 
 def test_notices_and_other_frames_are_not_answered() -> None:
-    notice = {
-        "type": "message",
-        "message": {
-            "id": "m",
-            "conversationId": "c",
-            "seq": 1,
-            "senderId": "system",
-            "kind": "notice",
-            "body": {"code": "BANK_LINKED", "params": {}},
-        },
-    }
+    notice = wire("system", "notice", {"code": "BANK_LINKED", "params": {}}, 1)
     assert incoming_of(notice) is None
-    assert incoming_of({"type": "read", "conversationId": "c", "seq": 1}) is None
+    receipt = ReadReceipt(recipient_id=ASSISTANT_ID, conversation_id="c", reader_id="p", seq=1)
+    assert incoming_of(receipt) is None
 
 
 def test_a_persons_text_is_answered() -> None:
-    frame = {
-        "type": "message",
-        "message": {
-            "id": "m",
-            "conversationId": "c",
-            "seq": 3,
-            "senderId": "p",
-            "kind": "text",
-            "body": {"text": "Hallo"},
-        },
-    }
-    incoming = incoming_of(frame)
+    incoming = incoming_of(wire("p", "text", {"text": "Hallo"}, 3))
     assert incoming is not None
     assert (incoming.sender_id, incoming.seq) == ("p", 3)
 
@@ -103,8 +89,8 @@ async def test_a_slow_conversation_does_not_hold_up_another(
     ]
     assistant = Assistant(platform, lambda: scripted, respond=answer)
     slow = await posted_frame(slow_chat, "slow")
-    await assistant.on_frame("chat.person.assistant", slow)
-    await assistant.on_frame("chat.person.assistant", await posted_frame(fast_chat, "fast"))
+    await assistant.on_frame(slow)
+    await assistant.on_frame(await posted_frame(fast_chat, "fast"))
     await asyncio.wait_for(fast_answered.wait(), WAIT)
     await asyncio.wait_for(assistant.idle_of(fast_chat.conversation_id), WAIT)
     assert (await slow_chat.answers_to(incoming_of(slow))).messages == []  # type: ignore[arg-type]
@@ -124,7 +110,7 @@ async def test_the_messages_of_one_conversation_are_answered_in_order(
     chat = await open_chat(platform, (await sign_up(platform_app)).id, scripted)
     assistant = Assistant(platform, lambda: scripted, respond=echo)
     for text in ("one", "two", "three"):
-        await assistant.on_frame("chat.person.assistant", await posted_frame(chat, text))
+        await assistant.on_frame(await posted_frame(chat, text))
     await asyncio.wait_for(assistant.idle(), WAIT)
     async with platform.sessions() as session:
         history = await messaging.after(session, chat.conversation_id, 0, 100)
@@ -167,7 +153,7 @@ async def test_an_nlu_that_cannot_load_is_answered_with_the_apology(
     chat = await open_chat(platform, (await sign_up(platform_app)).id, scripted)
     assistant = Assistant(platform, broken_loader)
     hello = await posted_frame(chat, "hello")
-    await assistant.on_frame("chat.person.assistant", hello)
+    await assistant.on_frame(hello)
     await asyncio.wait_for(assistant.idle(), WAIT)
     [reply] = (await chat.answers_to(incoming_of(hello))).messages  # type: ignore[arg-type]
     assert reply.text == "Sorry, something went wrong on my side. Please try again in a moment."

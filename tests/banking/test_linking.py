@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from bankchat.banking import service
+from bankchat.banking import flows, service
 from bankchat.banking.models import Connection, LinkAttempt
 from bankchat.platform import Platform
 from bankchat.sandbox.model import ConsentStatus
@@ -108,7 +108,7 @@ async def test_abandoned_link_is_forgotten_here_and_at_the_bank(
     [consent] = [c for c in world.consents.values() if c.bank_id == "nordbank"]
     real_clock = platform.clock
     platform.clock = lambda: real_clock() + service.LINK_TTL + timedelta(minutes=1)
-    assert await service.purge_abandoned_links(platform) == 1
+    assert await flows.purge_abandoned_links(platform) == 1
     assert await _count(platform, LinkAttempt) == 0
     assert consent.status is ConsentStatus.TERMINATED_BY_TPP
 

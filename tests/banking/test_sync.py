@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from bankchat.banking import service
 from bankchat.banking.sync import refresh_consent_statuses, sync_connection
-from bankchat.db import transaction
+from bankchat.events import ConsentExpiring, Event
 from bankchat.platform import Platform
 from bankchat.sandbox.model import BookingStatus, Category, ConsentStatus, Transaction
 from bankchat.sandbox.world import World, new_id
@@ -170,8 +170,8 @@ async def test_connection_past_valid_until_ends_without_asking_the_bank(
     person, connection_id = await _linked(platform_app, days=10)
     real = platform.clock
     platform.clock = lambda: real() + timedelta(days=11)
-    async with transaction(platform.sessions) as session:
-        assert await service.expire_due(platform, session) == 1
+    async with platform.unit_of_work() as tx:
+        assert await service.expire_due(platform, tx) == 1
     connection = (await person.api.get(f"/api/v1/connections/{connection_id}")).json()
     assert connection["status"] == "expired"
 
@@ -180,20 +180,21 @@ async def test_expiry_warning_is_published_once_seven_days_ahead(
     platform_app: FastAPI, platform: Platform
 ) -> None:
     _person, connection_id = await _linked(platform_app, days=30)
-    events: list[dict[str, object]] = []
+    events: list[ConsentExpiring] = []
 
-    async def record(_subject: str, payload: dict[str, object]) -> None:
-        events.append(payload)
+    async def record(event: Event) -> None:
+        assert isinstance(event, ConsentExpiring)
+        events.append(event)
 
-    platform.bus.subscribe("banking.consent.expiring", record)
+    platform.bus.subscribe(ConsentExpiring.kind, record)
     real = platform.clock
     for days in (22, 23, 24):
         platform.clock = lambda days=days: real() + timedelta(days=days)  # type: ignore[misc]
-        async with transaction(platform.sessions) as session:
-            await service.warn_expiring(platform, session)
+        async with platform.unit_of_work() as tx:
+            await service.warn_expiring(platform, tx)
     await platform.bus.drain()
-    assert [e["connectionId"] for e in events] == [connection_id]
-    assert events[0]["daysLeft"] == 7
+    assert [e.connection_id for e in events] == [connection_id]
+    assert events[0].days_left == 7
 
 
 async def test_concurrent_unattended_syncs_never_exceed_the_budget(

@@ -18,7 +18,8 @@ from fastapi import FastAPI
 
 from bankchat import hmac_signing
 from bankchat.app import create_app
-from bankchat.banking import sync, webhooks, worker
+from bankchat.banking import webhooks, worker
+from bankchat.events import Event, SyncRequested
 from bankchat.platform import Platform
 from bankchat.sandbox.model import BookingStatus, Category, Transaction
 from bankchat.sandbox.world import World, new_id
@@ -48,10 +49,11 @@ def _event(account_id: str = CHECKING, kind: str = "transaction.created") -> dic
 def requested(platform: Platform) -> list[str]:
     seen: list[str] = []
 
-    async def record(_subject: str, payload: dict[str, Any]) -> None:
-        seen.append(payload["connectionId"])
+    async def record(event: Event) -> None:
+        assert isinstance(event, SyncRequested)
+        seen.append(event.connection_id)
 
-    platform.bus.subscribe(sync.SYNC_REQUESTED, record)
+    platform.bus.subscribe(SyncRequested.kind, record)
     return seen
 
 

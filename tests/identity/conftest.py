@@ -25,6 +25,7 @@ from bankchat.identity.deps import CurrentPerson
 from bankchat.identity.models import Person
 from bankchat.identity.passwords import hasher
 from bankchat.identity.service import update_profile
+from bankchat.uow import unit_of_work
 
 PASSWORD = "Tintenfisch auf Reisen 17"
 
@@ -73,8 +74,13 @@ def identity_app(
     one that, like the privacy export, reads through the request's session and then
     writes in a transaction of its own (as the vault does)."""
     app = FastAPI()
+    bus = InProcessBus()
     app.state.platform = SimpleNamespace(
-        settings=settings, sessions=sessions, clock=clock, bus=InProcessBus()
+        settings=settings,
+        sessions=sessions,
+        clock=clock,
+        bus=bus,
+        unit_of_work=lambda: unit_of_work(sessions, bus),
     )
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")

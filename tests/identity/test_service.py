@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import ColumnElement, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bankchat.bus import InProcessBus
 from bankchat.db import Base, transaction
 from bankchat.errors import NotFound
 from bankchat.identity import service
@@ -26,6 +27,7 @@ from bankchat.identity.service import (
     normalise_email,
     token_digest,
 )
+from bankchat.uow import unit_of_work
 from tests.identity.conftest import PASSWORD, Clock
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -36,9 +38,9 @@ WRONG_PASSWORD = "wrong password 123"
 async def new_person(
     sessions: Sessions, clock: Clock, hasher: PasswordHasher, email: str = "anna@example.org"
 ) -> Person:
-    async with transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         return await service.sign_up(
-            session,
+            tx,
             email=email,
             display_name="Anna Schmidt",
             password=PASSWORD,
@@ -118,9 +120,9 @@ async def test_sign_up_with_a_weak_password_stores_nothing(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     with pytest.raises(WeakPassword) as refused:
-        async with transaction(sessions) as session:
+        async with unit_of_work(sessions, InProcessBus()) as tx:
             await service.sign_up(
-                session,
+                tx,
                 email="anna@example.org",
                 display_name="Anna",
                 password="passwort1",

@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat import db
+from bankchat.bus import InProcessBus
 from bankchat.messaging import service, writer
 from bankchat.messaging.sending import Draft, Outcome
+from bankchat.uow import unit_of_work
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -169,10 +171,11 @@ async def test_storing_in_a_session_updates_the_conversation_it_holds(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     person = str(uuid.uuid4())
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        session = tx.session
         conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
-        await service.post_from_assistant(session, person, "text", {"text": "Hi"}, now=NOW)
-        sent = await service.post_from_assistant(session, person, "text", {"text": "Ho"}, now=NOW)
+        await service.post_from_assistant(tx, person, "text", {"text": "Hi"}, now=NOW)
+        sent = await service.post_from_assistant(tx, person, "text", {"text": "Ho"}, now=NOW)
         assert (conversation.last_seq, sent.message.seq) == (2, 2)
         [summary] = await service.list_conversations(session, person)
         assert summary.unread == 2

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from bankchat.events import ConnectionLinked
 from bankchat.messaging.models import Conversation, ConversationMember
 from bankchat.messaging.notices import subscribe_notices
 from bankchat.platform import Platform
@@ -43,9 +44,9 @@ async def test_a_repeated_event_posts_one_notice(platform_app: FastAPI, platform
     unsubscribe = subscribe_notices(platform)
     try:
         person = await sign_up(platform_app)
-        event = {"personId": person.id, "connectionId": "c-1", "bankId": "nordbank"}
+        event = ConnectionLinked(person_id=person.id, connection_id="c-1", bank_id="nordbank")
         for _ in range(2):
-            await platform.bus.publish("banking.connection.linked", event)
+            await platform.bus.publish(event)
         await platform.bus.drain()
     finally:
         unsubscribe()

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from bankchat.db import transaction
 from bankchat.messaging import service
 from bankchat.platform import Platform
 from bankchat.sandbox.world import World
@@ -346,9 +345,9 @@ async def test_the_assistant_posts_into_the_persons_assistant_conversation(
     platform_app: FastAPI, platform: Platform
 ) -> None:
     anna = await sign_up(platform_app)
-    async with transaction(platform.sessions) as session:
+    async with platform.unit_of_work() as tx:
         card = await service.post_from_assistant(
-            session,
+            tx,
             anna.id,
             "card",
             {"card": {"type": "balance", "amount": "12.50"}},
@@ -356,7 +355,7 @@ async def test_the_assistant_posts_into_the_persons_assistant_conversation(
             client_id="balance-1",
         )
         notice = await service.post_notice(
-            session, anna.id, "CONSENT_EXPIRES_SOON", {"days": 7}, now=platform.clock()
+            tx, anna.id, "CONSENT_EXPIRES_SOON", {"days": 7}, now=platform.clock()
         )
     assert (card.message.seq, notice.message.seq) == (1, 2)
     assert set(card.member_ids) == {anna.id, "assistant"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from bankchat.db import transaction
 from bankchat.messaging import service
 from bankchat.platform import Platform
 from tests.messaging.conftest import (
@@ -127,11 +126,10 @@ async def test_an_assistant_message_reaches_the_persons_sockets(
 ) -> None:
     anna = await sign_up(served.app)
     socket = await socket_of(served, anna)
-    async with transaction(platform.sessions) as session:
-        sent = await service.post_from_assistant(
-            session, anna.id, "text", {"text": "Hi Anna"}, now=platform.clock()
+    async with platform.unit_of_work() as tx:
+        await service.post_from_assistant(
+            tx, anna.id, "text", {"text": "Hi Anna"}, now=platform.clock()
         )
-    await service.publish_sent(platform.bus, sent)
     frame = await socket.frame("message")
     assert frame["message"]["senderId"] == "assistant"
     assert frame["message"]["body"] == {"text": "Hi Anna"}

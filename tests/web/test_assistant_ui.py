@@ -14,7 +14,6 @@ from playwright.async_api import Locator, Page, Route, expect
 
 from bankchat.assistant.cards import card, row
 from bankchat.assistant.nlu.pipeline import load_nlu
-from bankchat.db import transaction
 from bankchat.messaging import service as messaging
 from tests.web.conftest import (
     NORDBANK,
@@ -55,11 +54,8 @@ async def post_as_assistant(served: Served, page: Page, kind: str, body: dict[st
     signed_in = await page.request.get(f"{served.url}/api/v1/auth/session")
     person = str((await signed_in.json())["person"]["id"])
     platform = served.platform
-    async with transaction(platform.sessions) as session:
-        sent = await messaging.post_from_assistant(
-            session, person, kind, body, now=platform.clock()
-        )
-    await messaging.publish_sent(platform.bus, sent)
+    async with platform.unit_of_work() as tx:
+        await messaging.post_from_assistant(tx, person, kind, body, now=platform.clock())
 
 
 async def open_assistant(page: Page, name: str = "Assistant") -> Locator:

@@ -14,12 +14,11 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from bankchat.assistant import dialogue, service
 from bankchat.assistant.service import Incoming, Understands
+from bankchat.events import Event, person_subject
 from bankchat.messaging.schemas import ASSISTANT_ID
-from bankchat.messaging.service import person_subject
 from bankchat.platform import Platform
 
 logger = logging.getLogger(__name__)
@@ -73,9 +72,9 @@ class Assistant:
     async def nlu(self) -> Understands:
         return await asyncio.shield(self._nlu_task())
 
-    async def on_frame(self, _subject: str, frame: dict[str, Any]) -> None:
-        """A bus frame: queue the message for its conversation's worker."""
-        message = service.incoming_of(frame)
+    async def on_frame(self, event: Event) -> None:
+        """A bus event: queue the message for its conversation's worker."""
+        message = service.incoming_of(event)
         if message is None:
             return
         key = message.conversation_id

@@ -27,8 +27,8 @@ from bankchat.assistant.models import AssistantState
 from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.result import Parse
 from bankchat.assistant.state import DialogueState
-from bankchat.db import transaction
 from bankchat.errors import NotFound
+from bankchat.events import Event, MessageStored
 from bankchat.identity import service as identity
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID, SYSTEM_ID
@@ -71,14 +71,12 @@ class Incoming:
     body: dict[str, Any]
 
 
-def incoming_of(frame: dict[str, Any]) -> Incoming | None:
-    """The person's message in a bus frame, or None when it is nothing to answer (the
+def incoming_of(event: Event) -> Incoming | None:
+    """The person's message in a bus event, or None when it is nothing to answer (the
     assistant's own messages, notices, anything but text and tapped buttons)."""
-    if frame.get("type") != "message":
+    if not isinstance(event, MessageStored):
         return None
-    message = frame.get("message")
-    if not isinstance(message, dict):
-        return None
+    message = event.message
     sender, kind = message.get("senderId"), message.get("kind")
     if not isinstance(sender, str) or sender in (ASSISTANT_ID, SYSTEM_ID):
         return None
@@ -269,14 +267,14 @@ async def answer(
 
 async def _post(platform: Platform, message: Incoming, reply: Reply, now: datetime) -> bool:
     kept = replace(reply.state, language=reply.language).as_json()
-    async with transaction(platform.sessions) as session:
-        if not await _claim(session, message, kept, now):
+    async with platform.unit_of_work() as tx:
+        if not await _claim(tx.session, message, kept, now):
             return False
         # The replies go to the conversation the message came from: the sender's
         # assistant conversation, which the claim found.
-        sent = [
+        for index, outgoing in enumerate(reply.messages):
             await messaging.store_message(
-                session,
+                tx,
                 conversation_id=message.conversation_id,
                 sender_id=ASSISTANT_ID,
                 client_id=reply_client_id(message.id, index),
@@ -284,8 +282,4 @@ async def _post(platform: Platform, message: Incoming, reply: Reply, now: dateti
                 body=outgoing.body,
                 now=now,
             )
-            for index, outgoing in enumerate(reply.messages)
-        ]
-    for each in sent:
-        await messaging.publish_sent(platform.bus, each)
     return True

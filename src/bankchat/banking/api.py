@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bankchat.api_deps import PlatformDep, SessionDep
-from bankchat.banking import service, sync, webhooks
+from bankchat.api_deps import PlatformDep, SessionDep, TxDep
+from bankchat.banking import flows, service, sync, webhooks
 from bankchat.banking.models import Connection
 from bankchat.banking.schemas import (
     AccountOut,
@@ -170,12 +170,12 @@ async def start_link(
     request: Request,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
+    tx: TxDep,
 ) -> LinkStartedOut:
     """Start linking a bank: returns the bank's login page to send the browser to."""
     started = await service.start_link(
         platform,
-        session,
+        tx,
         person_id=me.person.id,
         bank_id=body.bank_id,
         scopes=body.scopes,
@@ -191,38 +191,24 @@ async def link_callback(
     request: Request,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
     background: BackgroundTasks,
     state: Annotated[str, Query(min_length=8, max_length=128)],
     outcome: Annotated[str | None, Query(max_length=16)] = None,
 ) -> RedirectResponse:
     """Where the bank sends the browser back; goes on to the web app with the outcome."""
-    result = await service.complete_link(
+    result = await flows.complete_link(
         platform,
-        session,
         person_id=me.person.id,
         state=state,
         denied=outcome == "denied",
         psu_ip=client_ip(request),
+        later=background.add_task,
     )
     target = f"/?link={result.outcome}"
     if result.reason:
         target += f"&reason={result.reason}"
     if result.connection_id:
         target += f"&connection={result.connection_id}"
-        background.add_task(
-            platform.bus.publish,
-            service.CONNECTION_LINKED,
-            {
-                "personId": me.person.id,
-                "connectionId": result.connection_id,
-                "bankId": result.bank_id,
-            },
-        )
-        # The person has just been at their bank, so the first sync counts as theirs.
-        background.add_task(
-            sync.sync_connection, platform, result.connection_id, psu_ip=client_ip(request)
-        )
     return RedirectResponse(target, status_code=303)
 
 
@@ -259,20 +245,11 @@ async def revoke_connection(
     connection_id: Id,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
-    background: BackgroundTasks,
+    tx: TxDep,
 ) -> ConnectionOut:
     """End a connection now: reads stop, the bank's consent is deleted, its ids purged."""
-    connection = await service.revoke_connection(
-        platform, session, person_id=me.person.id, connection_id=connection_id
-    )
-    # After the commit (which precedes the response): the bank is told once we have ended
-    # the connection ourselves, and no lock of ours waits on the bank's answer.
-    background.add_task(service.delete_at_bank, platform, connection_id)
-    background.add_task(
-        platform.bus.publish,
-        service.CONNECTION_ENDED,
-        {"personId": me.person.id, "connectionId": connection_id, "bankId": connection.bank_id},
+    connection = await flows.revoke(
+        platform, tx, person_id=me.person.id, connection_id=connection_id
     )
     return connection_out(platform, connection)
 
@@ -287,14 +264,11 @@ async def sync_now(
     request: Request,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
 ) -> SyncOut:
     """Sync a connection now, with the person present (not limited by frequencyPerDay)."""
-    await service.get_connection(session, me.person.id, connection_id)
-    # The sync commits on its own; end this request's transaction first so embedded
-    # SQLite never waits on itself.
-    await session.commit()
-    report = await sync.sync_connection(platform, connection_id, psu_ip=client_ip(request))
+    report = await sync.sync_now(
+        platform, person_id=me.person.id, connection_id=connection_id, psu_ip=client_ip(request)
+    )
     return sync_out(report)
 
 

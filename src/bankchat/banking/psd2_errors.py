@@ -94,6 +94,11 @@ def error_for(status: int, code: str, text: str) -> Psd2Error:
     return FormatError(status, code, text)
 
 
+def is_unavailable(exc: Psd2Error) -> bool:
+    """The bank could not be reached or did not answer (as opposed to refusing)."""
+    return isinstance(exc, BankUnavailable)
+
+
 def consent_gone(exc: BaseException) -> bool:
     """True if ``exc`` says the consent can no longer be used: the person must link again."""
     return isinstance(exc, ConsentInvalid | ConsentExpired | ConsentUnknown)

@@ -1,9 +1,9 @@
 """Every change to a person's bank connections: linking through the bank's own login,
 the consent's terms and status, revocation (by the person, by the bank, by expiry),
-expiry warnings and erasure. Sync lives in ``sync``, bank webhooks in ``webhooks``.
-
-Bank calls happen here too, inside the caller's transaction: a refused or failed step
-raises before anything is committed, so a denied or broken link leaves nothing behind.
+expiry warnings and erasure. Every write takes the caller's unit of work (``uow.Tx``)
+and registers its events there, so they are published only after the commit. Flows that
+span several units of work with bank calls between them (completing a link, deleting a
+consent at the bank) live in ``flows``; sync in ``sync``, bank webhooks in ``webhooks``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from bankchat.banking.models import (
     LinkedAccount,
     RevokedBy,
 )
-from bankchat.banking.psd2_client import Psd2Account, Psd2Client
-from bankchat.banking.psd2_errors import BankUnavailable, Psd2Error
+from bankchat.banking.psd2_client import ConsentInfo, Psd2Account, Psd2Client
+from bankchat.banking.psd2_errors import Psd2Error, is_unavailable
 from bankchat.banking.registry import BankEntry
-from bankchat.db import lock_row, transaction
+from bankchat.db import lock_row
 from bankchat.errors import Conflict, DomainError, NotFound, UpstreamUnavailable
+from bankchat.events import ConnectionEnded, ConnectionLinked, ConsentExpiring
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import AccountDetails
 
@@ -48,9 +50,6 @@ Scope = Literal["balances", "transactions"]
 SCOPES: tuple[Scope, ...] = ("balances", "transactions")
 SYSTEM_ACTOR = "system:banking"
 ERASED_PERSON = "erased"
-# Bus subjects for the chat (and anything else) to tell the person.
-CONNECTION_LINKED = "banking.connection.linked"
-CONNECTION_ENDED = "banking.connection.ended"
 
 
 class ConnectionInactive(Conflict):
@@ -61,14 +60,6 @@ class ConnectionInactive(Conflict):
 class LinkStarted:
     redirect_url: str
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkOutcome:
-    outcome: Literal["linked", "denied", "failed"]
-    connection_id: str | None
-    reason: str | None = None
-    bank_id: str | None = None
 
 
 def person_actor(person_id: str) -> str:
@@ -83,13 +74,9 @@ def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _unavailable(exc: Psd2Error) -> bool:
-    return isinstance(exc, BankUnavailable)
-
-
 def _bank_failure(exc: Psd2Error, bank: BankEntry) -> DomainError:
     """What the person hears when a bank call fails; never the bank's raw text."""
-    if _unavailable(exc):
+    if is_unavailable(exc):
         return UpstreamUnavailable(f"{bank.name} is not reachable right now; try again later.")
     return UpstreamUnavailable(
         f"{bank.name} refused the request ({exc.code}).", code="BANK_REFUSED"
@@ -101,7 +88,7 @@ def _bank_failure(exc: Psd2Error, bank: BankEntry) -> DomainError:
 
 async def start_link(
     platform: Platform,
-    session: AsyncSession,
+    tx: Tx,
     *,
     person_id: str,
     bank_id: str,
@@ -134,7 +121,7 @@ async def start_link(
         )
     except Psd2Error as exc:
         raise _bank_failure(exc, bank) from exc
-    session.add(
+    tx.session.add(
         LinkAttempt(
             state_digest=_digest(state),
             person_id=person_id,
@@ -151,59 +138,37 @@ async def start_link(
     return LinkStarted(redirect_url=created.sca_redirect, expires_at=now + LINK_TTL)
 
 
-async def complete_link(
-    platform: Platform,
-    session: AsyncSession,
-    *,
-    person_id: str,
-    state: str,
-    denied: bool,
-    psu_ip: str,
-) -> LinkOutcome:
-    """The person is back from the bank: keep the consent if the bank says it is valid.
-
-    The attempt is claimed (deleted) in a transaction of its own before anything else, so
-    a second callback with the same state finds nothing, and it stays consumed whatever
-    happens next. A consent that did not become valid is deleted at the bank: nothing of a
-    denied, failed or abandoned flow remains on either side. The bank is called while no
-    write of ours is pending, so no database lock waits on the bank.
-    """
-    async with transaction(platform.sessions) as claim:
-        attempt = (
-            await claim.execute(
-                delete(LinkAttempt)
-                .where(
-                    LinkAttempt.state_digest == _digest(state),
-                    LinkAttempt.person_id == person_id,
-                )
-                .returning(LinkAttempt)
+async def claim_link_attempt(tx: Tx, *, person_id: str, state: str) -> LinkAttempt:
+    """Take (delete) the person's link attempt for ``state``: a second callback with the
+    same state finds nothing, whatever happens next."""
+    attempt = (
+        await tx.session.execute(
+            delete(LinkAttempt)
+            .where(
+                LinkAttempt.state_digest == _digest(state),
+                LinkAttempt.person_id == person_id,
             )
-        ).scalar_one_or_none()
+            .returning(LinkAttempt)
+        )
+    ).scalar_one_or_none()
     if attempt is None:
         raise NotFound("This link is unknown or has already been used.", code="LINK_UNKNOWN")
+    return attempt
+
+
+async def store_link(
+    platform: Platform,
+    tx: Tx,
+    attempt: LinkAttempt,
+    info: ConsentInfo,
+    accounts: Sequence[Psd2Account],
+) -> Connection:
+    """Keep the consent the bank confirmed: the connection, its accounts, the vault's
+    grants and the accounts' details; ``ConnectionLinked`` is published after the commit."""
+    session = tx.session
     now = platform.clock()
+    person_id = attempt.person_id
     bank = platform.banks.get(attempt.bank_id)
-    client = client_for(platform, bank)
-    consent_id = attempt.external_consent_id
-    if attempt.expires_at < now:
-        await _forget_at_bank(client, consent_id)
-        return LinkOutcome("failed", None, "LINK_EXPIRED")
-    try:
-        status = "rejected" if denied else await client.consent_status(consent_id, psu_ip=psu_ip)
-        if status != "valid":
-            await _forget_at_bank(client, consent_id)
-            if denied or status == "rejected":
-                return LinkOutcome("denied", None)
-            return LinkOutcome("failed", None, "CONSENT_NOT_VALID")
-        info = await client.get_consent(consent_id, psu_ip=psu_ip)
-        accounts = await client.list_accounts(consent_id, psu_ip=psu_ip, consent=info)
-    except Psd2Error as exc:
-        await _forget_at_bank(client, consent_id)
-        reason = "BANK_UNAVAILABLE" if _unavailable(exc) else "BANK_REFUSED"
-        return LinkOutcome("failed", None, reason)
-    if not accounts:
-        await _forget_at_bank(client, consent_id)
-        return LinkOutcome("failed", None, "NO_ACCOUNTS")
     connection = Connection(
         id=str(uuid.uuid4()),
         person_id=person_id,
@@ -258,7 +223,8 @@ async def complete_link(
             "validUntil": connection.valid_until.isoformat(),
         },
     )
-    return LinkOutcome("linked", connection.id, bank_id=bank.id)
+    tx.publish(ConnectionLinked(person_id=person_id, connection_id=connection.id, bank_id=bank.id))
+    return connection
 
 
 def account_details(linked: LinkedAccount, account: Psd2Account) -> AccountDetails:
@@ -279,7 +245,7 @@ def account_details(linked: LinkedAccount, account: Psd2Account) -> AccountDetai
     )
 
 
-async def _forget_at_bank(client: Psd2Client, consent_id: str) -> bool:
+async def forget_at_bank(client: Psd2Client, consent_id: str) -> bool:
     """Delete a consent at the bank; False if the bank could not be reached."""
     try:
         await client.delete_consent(consent_id)
@@ -340,14 +306,15 @@ async def linked_accounts(session: AsyncSession, person_id: str) -> list[LinkedA
 
 async def end_connection(
     platform: Platform,
-    session: AsyncSession,
+    tx: Tx,
     connection: Connection,
     *,
     status: ConnectionStatus,
     revoked_by: RevokedBy,
     actor: str,
 ) -> None:
-    """Stop every read under ``connection`` at once and purge what identified the accounts.
+    """Stop every read under ``connection`` at once and purge what identified the accounts;
+    ``ConnectionEnded`` is published after the commit.
 
     The vault deletes the stored data and keeps a revoked grant, so a later read is denied
     with a reason; the linked accounts (the bank's account ids) are deleted here.
@@ -358,35 +325,42 @@ async def end_connection(
     connection.revoked_at = platform.clock()
     connection.revoked_by = revoked_by.value
     await platform.vault.revoke(
-        session,
+        tx.session,
         person_id=connection.person_id,
         account_ids=[a.id for a in connection.accounts],
         reason=revoked_by.value,
         actor=actor,
     )
     connection.accounts.clear()
+    tx.publish(
+        ConnectionEnded(
+            person_id=connection.person_id,
+            connection_id=connection.id,
+            bank_id=connection.bank_id,
+            status=connection.status,
+        )
+    )
 
 
 async def revoke_connection(
-    platform: Platform, session: AsyncSession, *, person_id: str, connection_id: str
+    platform: Platform, tx: Tx, *, person_id: str, connection_id: str
 ) -> Connection:
-    """The person ends a connection: reads stop now and the bank's identifiers are
-    purged. The consent is marked for deletion at the bank, which ``delete_at_bank`` does
-    after this transaction commits (and the periodic round retries until the bank
-    answers), so no database lock waits on the bank."""
-    connection = await get_connection(session, person_id, connection_id)
+    """The person ends a connection (in the privacy center or in chat): reads stop now and
+    the bank's identifiers are purged, and the consent is marked for deletion at the bank
+    (``flows.revoke`` has it deleted there after the commit)."""
+    connection = await get_connection(tx.session, person_id, connection_id)
     if not is_valid(connection):
         raise ConnectionInactive("This connection has already ended.")
-    await _end_by_person(platform, session, connection)
+    await _end_by_person(platform, tx, connection)
     return connection
 
 
-async def _end_by_person(platform: Platform, session: AsyncSession, connection: Connection) -> None:
+async def _end_by_person(platform: Platform, tx: Tx, connection: Connection) -> None:
     """The person ends ``connection`` (if still valid); its consent, if the bank still
     has it, is marked for deletion there."""
     await end_connection(
         platform,
-        session,
+        tx,
         connection,
         status=ConnectionStatus.TERMINATED_BY_TPP,
         revoked_by=RevokedBy.PERSON,
@@ -395,42 +369,8 @@ async def _end_by_person(platform: Platform, session: AsyncSession, connection: 
     connection.bank_deletion_pending = connection.external_consent_id is not None
 
 
-async def delete_at_bank(platform: Platform, connection_id: str) -> bool:
-    """Delete a connection's consent at its bank, then purge its id (and the row, if its
-    person has been erased). False if the bank could not be reached: the connection stays
-    marked, for the next round."""
-    async with platform.sessions() as session:
-        connection = await session.get(Connection, connection_id)
-        if connection is None or not connection.bank_deletion_pending:
-            return True
-        bank_id, consent_id = connection.bank_id, connection.external_consent_id
-    if consent_id is not None and bank_id in platform.banks:
-        client = client_for(platform, platform.banks.get(bank_id))
-        if not await _forget_at_bank(client, consent_id):
-            return False
-    async with transaction(platform.sessions) as session:
-        connection = await locked_connection(session, connection_id)
-        if connection is not None:
-            if connection.person_id == ERASED_PERSON:
-                await session.delete(connection)
-            else:
-                connection.external_consent_id = None
-                connection.bank_deletion_pending = False
-    return True
-
-
-async def retry_bank_deletions(platform: Platform) -> int:
-    """Delete at the bank the consents still marked for deletion; returns how many went."""
-    async with platform.sessions() as session:
-        pending = await session.execute(
-            select(Connection.id).where(Connection.bank_deletion_pending.is_(True))
-        )
-        ids = list(pending.scalars())
-    return sum([await delete_at_bank(platform, connection_id) for connection_id in ids])
-
-
 async def note_consent_gone(
-    platform: Platform, session: AsyncSession, connection: Connection, bank_status: str | None
+    platform: Platform, tx: Tx, connection: Connection, bank_status: str | None
 ) -> None:
     """The bank says the consent no longer allows reads: show it as such and stop reading."""
     status = {
@@ -439,43 +379,34 @@ async def note_consent_gone(
     }.get(bank_status or "", ConnectionStatus.REVOKED_BY_PSU)
     revoked_by = RevokedBy.EXPIRY if status is ConnectionStatus.EXPIRED else RevokedBy.BANK
     await end_connection(
-        platform, session, connection, status=status, revoked_by=revoked_by, actor=SYSTEM_ACTOR
+        platform, tx, connection, status=status, revoked_by=revoked_by, actor=SYSTEM_ACTOR
     )
     # The bank's consent is dead; its id identifies nothing we may still use.
     connection.external_consent_id = None
     connection.bank_deletion_pending = False
-    await platform.bus.publish(
-        CONNECTION_ENDED,
-        {
-            "personId": connection.person_id,
-            "connectionId": connection.id,
-            "bankId": connection.bank_id,
-            "status": connection.status,
-        },
-    )
 
 
-async def expire_due(platform: Platform, session: AsyncSession) -> int:
+async def expire_due(platform: Platform, tx: Tx) -> int:
     """End the connections past their ``valid_until``."""
     today = platform.clock().date()
-    due = await session.execute(
+    due = await tx.session.execute(
         select(Connection).where(
             Connection.status == ConnectionStatus.VALID.value, Connection.valid_until < today
         )
     )
     count = 0
     for connection in due.scalars():
-        await note_consent_gone(platform, session, connection, "expired")
+        await note_consent_gone(platform, tx, connection, "expired")
         count += 1
     return count
 
 
-async def warn_expiring(platform: Platform, session: AsyncSession) -> list[str]:
-    """Publish ``banking.consent.expiring`` once for each connection within 7 days of its
-    end, so the person can renew it in time; returns the connections warned about."""
+async def warn_expiring(platform: Platform, tx: Tx) -> list[str]:
+    """Publish ``ConsentExpiring`` once for each connection within 7 days of its end, so
+    the person can renew it in time; returns the connections warned about."""
     now = platform.clock()
     horizon = now.date() + EXPIRY_WARNING
-    due = await session.execute(
+    due = await tx.session.execute(
         select(Connection).where(
             Connection.status == ConnectionStatus.VALID.value,
             Connection.valid_until <= horizon,
@@ -486,62 +417,73 @@ async def warn_expiring(platform: Platform, session: AsyncSession) -> list[str]:
     for connection in due.scalars():
         connection.expiry_warned_at = now
         warned.append(connection.id)
-        await platform.bus.publish(
-            "banking.consent.expiring",
-            {
-                "personId": connection.person_id,
-                "connectionId": connection.id,
-                "bankId": connection.bank_id,
-                "validUntil": connection.valid_until.isoformat(),
-                "daysLeft": (connection.valid_until - now.date()).days,
-            },
+        tx.publish(
+            ConsentExpiring(
+                person_id=connection.person_id,
+                connection_id=connection.id,
+                bank_id=connection.bank_id,
+                valid_until=connection.valid_until,
+                days_left=(connection.valid_until - now.date()).days,
+            )
         )
     return warned
 
 
-async def purge_abandoned_links(platform: Platform) -> int:
-    """Forget link attempts nobody came back from, at the bank and then here. An attempt
-    whose bank cannot be reached stays for the next round."""
-    async with transaction(platform.sessions) as session:
-        stale = await session.execute(
-            delete(LinkAttempt)
-            .where(LinkAttempt.expires_at < platform.clock())
-            .returning(LinkAttempt)
+async def take_abandoned_links(platform: Platform, tx: Tx) -> list[LinkAttempt]:
+    """Delete the link attempts nobody came back from, returning them."""
+    stale = await tx.session.execute(
+        delete(LinkAttempt).where(LinkAttempt.expires_at < platform.clock()).returning(LinkAttempt)
+    )
+    return list(stale.scalars())
+
+
+def restore_link_attempt(tx: Tx, attempt: LinkAttempt) -> None:
+    """Put back an attempt taken by ``take_abandoned_links`` (its bank was unreachable)."""
+    tx.session.add(
+        LinkAttempt(
+            state_digest=attempt.state_digest,
+            person_id=attempt.person_id,
+            bank_id=attempt.bank_id,
+            external_consent_id=attempt.external_consent_id,
+            scopes=attempt.scopes,
+            purposes=attempt.purposes,
+            valid_until=attempt.valid_until,
+            frequency_per_day=attempt.frequency_per_day,
+            created_at=attempt.created_at,
+            expires_at=attempt.expires_at,
         )
-        attempts = list(stale.scalars())
-    for attempt in attempts:
-        if attempt.bank_id in platform.banks:
-            bank = platform.banks.get(attempt.bank_id)
-            if not await _forget_at_bank(client_for(platform, bank), attempt.external_consent_id):
-                async with transaction(platform.sessions) as session:
-                    session.add(_copy(attempt))
-    return len(attempts)
-
-
-def _copy(attempt: LinkAttempt) -> LinkAttempt:
-    return LinkAttempt(
-        state_digest=attempt.state_digest,
-        person_id=attempt.person_id,
-        bank_id=attempt.bank_id,
-        external_consent_id=attempt.external_consent_id,
-        scopes=attempt.scopes,
-        purposes=attempt.purposes,
-        valid_until=attempt.valid_until,
-        frequency_per_day=attempt.frequency_per_day,
-        created_at=attempt.created_at,
-        expires_at=attempt.expires_at,
     )
 
 
-async def erase_person(platform: Platform, session: AsyncSession, person_id: str) -> None:
+async def bank_deletion_done(tx: Tx, connection_id: str) -> None:
+    """The bank has deleted the connection's consent: purge its id (and the row, if its
+    person has been erased)."""
+    connection = await locked_connection(tx.session, connection_id)
+    if connection is not None:
+        if connection.person_id == ERASED_PERSON:
+            await tx.session.delete(connection)
+        else:
+            connection.external_consent_id = None
+            connection.bank_deletion_pending = False
+
+
+async def pending_bank_deletions(session: AsyncSession) -> list[str]:
+    """Connections whose consent is still to be deleted at the bank."""
+    pending = await session.execute(
+        select(Connection.id).where(Connection.bank_deletion_pending.is_(True))
+    )
+    return list(pending.scalars())
+
+
+async def erase_person(platform: Platform, tx: Tx, person_id: str) -> None:
     """End every connection of the person and delete their banking rows.
 
     What still exists at a bank is left as anonymous rows (no person): connections marked
-    for deletion there, and link attempts due for ``purge_abandoned_links``. After the
-    commit, ``retry_bank_deletions`` and ``purge_abandoned_links`` end them at the banks.
+    for deletion there, and link attempts due for ``flows.purge_abandoned_links``.
     """
+    session = tx.session
     for connection in await list_connections(session, person_id):
-        await _end_by_person(platform, session, connection)
+        await _end_by_person(platform, tx, connection)
         if connection.bank_deletion_pending:
             connection.person_id = ERASED_PERSON
         else:

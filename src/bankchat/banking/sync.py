@@ -24,7 +24,7 @@ from bankchat.banking import service
 from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount
 from bankchat.banking.psd2_client import Psd2Account, Psd2Client
 from bankchat.banking.psd2_errors import BudgetExhausted, Psd2Error, consent_gone
-from bankchat.db import transaction
+from bankchat.events import SyncCompleted
 from bankchat.platform import Platform
 from bankchat.vault.records import Balance, TransactionRecord
 
@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 OVERLAP = timedelta(days=14)
 # How far back the first sync reads (the bank may offer less).
 HISTORY = timedelta(days=730)
-SYNC_REQUESTED = "banking.sync.requested"
-SYNC_COMPLETED = "banking.sync.completed"
 
 
 @dataclass
@@ -119,6 +117,16 @@ def _as_psd2_account(account: LinkedAccount) -> Psd2Account:
     )
 
 
+async def sync_now(
+    platform: Platform, *, person_id: str, connection_id: str, psu_ip: str
+) -> SyncReport:
+    """The person asks to sync one of their connections now: with them present, so not
+    limited by ``frequencyPerDay``. Someone else's connection is as unknown as none."""
+    async with platform.sessions() as session:
+        await service.get_connection(session, person_id, connection_id)
+    return await sync_connection(platform, connection_id, psu_ip=psu_ip)
+
+
 async def sync_connection(
     platform: Platform,
     connection_id: str,
@@ -133,15 +141,15 @@ async def sync_connection(
     """
     now = platform.clock()
     today = now.date()
-    async with transaction(platform.sessions) as session:
-        connection = await service.locked_connection(session, connection_id)
+    async with platform.unit_of_work() as tx:
+        connection = await service.locked_connection(tx.session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
         report = SyncReport(connection_id, connection.status, connection.bank_id)
         if not service.is_valid(connection):
             return report
         if connection.valid_until < today:
-            await service.note_consent_gone(platform, session, connection, "expired")
+            await service.note_consent_gone(platform, tx, connection, "expired")
             report.status = connection.status
             return report
         last = connection.last_synced_at
@@ -175,7 +183,8 @@ async def sync_connection(
             # One account the bank refuses must not keep the others from syncing.
             report.error = exc.code
             logger.warning("sync of an account of %s failed: %s", connection_id, exc.code)
-    async with transaction(platform.sessions) as session:
+    async with platform.unit_of_work() as tx:
+        session = tx.session
         connection = await service.locked_connection(session, connection_id)
         if connection is None or not service.is_valid(connection):
             # Revoked while we were reading: what was read must not be stored.
@@ -205,9 +214,16 @@ async def sync_connection(
             action="sync",
             what={"bank": connection.bank_id, "connection": connection_id, **summary},
         )
-    await platform.bus.publish(
-        SYNC_COMPLETED, {"personId": person_id, "connectionId": connection_id, **summary}
-    )
+        tx.publish(
+            SyncCompleted(
+                person_id=person_id,
+                connection_id=connection_id,
+                accounts=tuple(a.account_id for a in report.accounts if not a.deferred),
+                added=report.added,
+                modified=report.modified,
+                removed=report.removed,
+            )
+        )
     return report
 
 
@@ -274,11 +290,11 @@ async def _end_if_gone(
         return None
     if bank_status == ConnectionStatus.VALID.value:
         return None
-    async with transaction(platform.sessions) as session:
-        connection = await service.locked_connection(session, connection_id)
+    async with platform.unit_of_work() as tx:
+        connection = await service.locked_connection(tx.session, connection_id)
         if connection is None:
             return SyncReport(connection_id, "unknown")
-        await service.note_consent_gone(platform, session, connection, bank_status)
+        await service.note_consent_gone(platform, tx, connection, bank_status)
         return SyncReport(connection_id, connection.status, connection.bank_id)
 
 

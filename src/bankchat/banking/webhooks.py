@@ -21,10 +21,10 @@ from bankchat.banking.models import Connection, ConnectionStatus, LinkedAccount,
 from bankchat.banking.partner_client import PartnerClient
 from bankchat.banking.psd2_errors import Psd2Error
 from bankchat.banking.schemas import BankEvent
-from bankchat.banking.sync import SYNC_REQUESTED
-from bankchat.db import transaction
 from bankchat.errors import DomainError, Unauthenticated
+from bankchat.events import BankNotified, SyncRequested
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ async def receive(
         ) from exc
     event_id, event_type = event.id, event.type
     try:
-        async with transaction(platform.sessions) as session:
-            session.add(
+        async with platform.unit_of_work() as tx:
+            tx.session.add(
                 WebhookEvent(
                     bank_id=bank_id,
                     event_id=event_id,
@@ -85,48 +85,54 @@ async def receive(
                     received_at=platform.clock(),
                 )
             )
-    except IntegrityError:
-        return WebhookResult(duplicate=True, connections=[])
-    connections: list[str] = []
-    account_id = event.account_id
-    if event_type in DATA_EVENTS and account_id is not None:
-        async with platform.sessions() as session:
-            result = await session.execute(
-                select(LinkedAccount.connection_id)
-                .join(Connection, Connection.id == LinkedAccount.connection_id)
-                .where(
-                    LinkedAccount.bank_id == bank_id,
-                    LinkedAccount.external_id == account_id,
-                    Connection.status == ConnectionStatus.VALID.value,
+            # A replayed event id fails here, before anything is published.
+            await tx.session.flush()
+            connections = (
+                await _connections_of(tx, bank_id, event.account_id)
+                if event_type in DATA_EVENTS
+                else []
+            )
+            for connection_id in connections:
+                tx.publish(SyncRequested(connection_id=connection_id, reason="webhook"))
+            # Other events (suspicious payments, card blocks) are for the fraud domain.
+            tx.publish(
+                BankNotified(
+                    bank_id=bank_id,
+                    event_id=event_id,
+                    event_type=event_type,
+                    account_id=event.account_id,
+                    transaction_id=event.transaction_id,
+                    card_id=event.card_id,
+                    reason=event.reason,
+                    created=event.created.isoformat() if event.created else None,
                 )
             )
-            connections = sorted(set(result.scalars()))
-        for connection_id in connections:
-            await platform.bus.publish(SYNC_REQUESTED, {"connectionId": connection_id})
-    # Other events (suspicious payments, card blocks) are for the fraud domain.
-    await platform.bus.publish(
-        f"bank.{event_type}",
-        {
-            "bankId": bank_id,
-            "eventId": event_id,
-            **event.model_dump(
-                mode="json",
-                by_alias=True,
-                exclude_none=True,
-                include={"account_id", "transaction_id", "card_id", "reason", "created"},
-            ),
-        },
-    )
+    except IntegrityError:
+        return WebhookResult(duplicate=True, connections=[])
     return WebhookResult(duplicate=False, connections=connections)
 
 
-async def forget_old_events(platform: Platform) -> None:
-    async with transaction(platform.sessions) as session:
-        await session.execute(
-            delete(WebhookEvent).where(
-                WebhookEvent.received_at < platform.clock() - REMEMBER_EVENTS
-            )
+async def _connections_of(tx: Tx, bank_id: str, account_id: str | None) -> list[str]:
+    """The valid connections through which the bank's account is linked."""
+    if account_id is None:
+        return []
+    result = await tx.session.execute(
+        select(LinkedAccount.connection_id)
+        .join(Connection, Connection.id == LinkedAccount.connection_id)
+        .where(
+            LinkedAccount.bank_id == bank_id,
+            LinkedAccount.external_id == account_id,
+            Connection.status == ConnectionStatus.VALID.value,
         )
+    )
+    return sorted(set(result.scalars()))
+
+
+async def forget_old_events(platform: Platform, tx: Tx) -> None:
+    """Forget event ids older than any replay the signature check would let through."""
+    await tx.session.execute(
+        delete(WebhookEvent).where(WebhookEvent.received_at < platform.clock() - REMEMBER_EVENTS)
+    )
 
 
 async def register_webhooks(platform: Platform) -> dict[str, str]:

@@ -8,33 +8,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
-from bankchat.banking import service, sync, webhooks
-from bankchat.db import transaction
+from bankchat.banking import flows, service, sync, webhooks
+from bankchat.events import Event, SyncRequested
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 logger = logging.getLogger(__name__)
 
-SCHEDULED = "schedule"
-
 
 def subscribe_sync(platform: Platform) -> Callable[[], None]:
-    """Run a sync (without the person) for every ``banking.sync.requested`` event; a
-    scheduled one is skipped if another process synced the connection meanwhile."""
+    """Run a sync (without the person) for every ``SyncRequested`` event; a scheduled one
+    is skipped if another process synced the connection meanwhile."""
 
-    async def handle(_subject: str, payload: dict[str, Any]) -> None:
-        connection_id = payload.get("connectionId")
-        if not isinstance(connection_id, str):
+    async def handle(event: Event) -> None:
+        if not isinstance(event, SyncRequested):
             return
         fresh = (
             timedelta(hours=platform.settings.sync_every_hours)
-            if payload.get("reason") == SCHEDULED
+            if event.reason == "schedule"
             else None
         )
-        await sync.sync_connection(platform, connection_id, unless_synced_within=fresh)
+        await sync.sync_connection(platform, event.connection_id, unless_synced_within=fresh)
 
-    return platform.bus.subscribe(sync.SYNC_REQUESTED, handle)
+    return platform.bus.subscribe(SyncRequested.kind, handle)
 
 
 async def _duty(name: str, step: Callable[[], Awaitable[object]]) -> None:
@@ -45,21 +42,21 @@ async def _duty(name: str, step: Callable[[], Awaitable[object]]) -> None:
         logger.exception("the banking duty %r failed; it runs again next round", name)
 
 
-async def _in_transaction(
-    platform: Platform, step: Callable[[Platform, Any], Awaitable[object]]
+async def _in_unit_of_work(
+    platform: Platform, step: Callable[[Platform, Tx], Awaitable[object]]
 ) -> None:
-    async with transaction(platform.sessions) as session:
-        await step(platform, session)
+    async with platform.unit_of_work() as tx:
+        await step(platform, tx)
 
 
 async def run_round(platform: Platform, *, sync_every: timedelta) -> None:
     """One pass of the periodic duties, each on its own."""
-    await _duty("expire", lambda: _in_transaction(platform, service.expire_due))
+    await _duty("expire", lambda: _in_unit_of_work(platform, service.expire_due))
     await _duty("consent status", lambda: sync.refresh_consent_statuses(platform))
-    await _duty("expiry warnings", lambda: _in_transaction(platform, service.warn_expiring))
-    await _duty("abandoned links", lambda: service.purge_abandoned_links(platform))
-    await _duty("bank deletions", lambda: service.retry_bank_deletions(platform))
-    await _duty("webhook events", lambda: webhooks.forget_old_events(platform))
+    await _duty("expiry warnings", lambda: _in_unit_of_work(platform, service.warn_expiring))
+    await _duty("abandoned links", lambda: flows.purge_abandoned_links(platform))
+    await _duty("bank deletions", lambda: flows.retry_bank_deletions(platform))
+    await _duty("webhook events", lambda: _in_unit_of_work(platform, webhooks.forget_old_events))
     await _duty("due syncs", lambda: _request_due_syncs(platform, sync_every))
 
 
@@ -67,9 +64,7 @@ async def _request_due_syncs(platform: Platform, sync_every: timedelta) -> None:
     async with platform.sessions() as session:
         due = await sync.due_connections(session, now=platform.clock(), older_than=sync_every)
     for connection_id in due:
-        await platform.bus.publish(
-            sync.SYNC_REQUESTED, {"connectionId": connection_id, "reason": SCHEDULED}
-        )
+        await platform.bus.publish(SyncRequested(connection_id=connection_id, reason="schedule"))
 
 
 class WebhookRegistration:

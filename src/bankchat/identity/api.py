@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from bankchat.api_deps import PlatformDep, SessionDep
+from bankchat.api_deps import PlatformDep, SessionDep, TxDep
 from bankchat.config import Settings
 from bankchat.errors import problem_responses
 from bankchat.identity import service
@@ -113,15 +113,14 @@ async def sign_up(
     body: SignUpRequest,
     request: Request,
     response: Response,
-    session: SessionDep,
+    tx: TxDep,
     platform: PlatformDep,
-    background: BackgroundTasks,
 ) -> SessionOut:
     _refuse_cross_site(request)
     settings = platform.settings
     now = platform.clock()
     person = await service.sign_up(
-        session,
+        tx,
         email=body.email,
         display_name=body.display_name,
         password=body.password,
@@ -129,10 +128,8 @@ async def sign_up(
         hasher=hasher(settings.password_hash_profile),
         now=now,
     )
-    new = await service.start_session(session, person.id, now=now, lifetime=_lifetime(settings))
+    new = await service.start_session(tx.session, person.id, now=now, lifetime=_lifetime(settings))
     _set_session_cookies(response, request, settings, new, now)
-    # After the commit: other domains set up what a new person has (the assistant chat).
-    background.add_task(platform.bus.publish, service.PERSON_CREATED, {"personId": person.id})
     return SessionOut(person=PersonOut.model_validate(person), csrf_token=new.csrf_token)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.db import transaction
 from bankchat.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthenticated
+from bankchat.events import PersonCreated
 from bankchat.identity.models import Language, LoginAttempt, Person, SessionRecord
 from bankchat.identity.passwords import (
     check_password,
@@ -28,6 +29,7 @@ from bankchat.identity.passwords import (
     needs_rehash,
     verify_password,
 )
+from bankchat.uow import Tx
 
 DEFAULT_SESSION_LIFETIME: Final = timedelta(days=14)
 LOGIN_WINDOW: Final = timedelta(minutes=15)
@@ -39,10 +41,6 @@ IP_MAX_LENGTH: Final = 45
 # Session ids per statement of a batch check, so no IN list grows without bound.
 SESSION_CHECK_CHUNK: Final = 500
 WRONG_CREDENTIALS: Final = "The email address or the password is wrong."
-
-
-# Published on the bus after a sign-up is committed.
-PERSON_CREATED = "identity.person.created"
 
 
 class EmailTaken(Conflict):
@@ -109,7 +107,7 @@ async def find_person_by_email(session: AsyncSession, email: str) -> Person | No
 
 
 async def sign_up(
-    session: AsyncSession,
+    tx: Tx,
     *,
     email: str,
     display_name: str,
@@ -118,7 +116,9 @@ async def sign_up(
     hasher: PasswordHasher,
     now: datetime,
 ) -> Person:
-    """Create a person; the caller's transaction commits it."""
+    """Create a person; ``PersonCreated`` is published once ``tx`` commits (other domains
+    then set up what a new person has, such as the assistant chat)."""
+    session = tx.session
     email = normalise_email(email)
     display_name = display_name.strip()
     reasons = check_password(password, email=email, display_name=display_name)
@@ -141,6 +141,7 @@ async def sign_up(
     except IntegrityError as error:
         # Someone signed up with the same address between the check and the insert.
         raise taken from error
+    tx.publish(PersonCreated(person_id=person.id))
     return person
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bankchat.api_deps import PlatformDep, SessionDep
-from bankchat.db import transaction
 from bankchat.errors import problem_responses
 from bankchat.identity.deps import CurrentPerson
 from bankchat.identity.models import Language
@@ -171,11 +170,9 @@ async def mark_read(
     conversation_id: Id, body: ReadRequest, me: CurrentPerson, platform: PlatformDep
 ) -> Response:
     """Read receipt: everything up to ``seq`` has been read."""
-    async with transaction(platform.sessions) as session:
-        members = await service.members_if_member(session, me.person.id, conversation_id)
-        moved_to = await service.mark_read(session, me.person.id, conversation_id, body.seq)
-    if moved_to is not None:
-        await service.publish_read(platform.bus, members, me.person.id, conversation_id, moved_to)
+    async with platform.unit_of_work() as tx:
+        members = await service.members_if_member(tx.session, me.person.id, conversation_id)
+        await service.mark_read(tx, me.person.id, conversation_id, body.seq, member_ids=members)
     return Response(status_code=204)
 
 

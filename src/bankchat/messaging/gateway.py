@@ -35,6 +35,7 @@ from starlette.websockets import WebSocket
 
 from bankchat.db import transaction
 from bankchat.errors import DomainError
+from bankchat.events import CHAT_PERSON_PREFIX, ChatEvent, Event, MessageStored
 from bankchat.identity.deps import SESSION_COOKIE
 from bankchat.identity.service import authenticate, token_digest, valid_sessions
 from bankchat.messaging import service
@@ -245,7 +246,7 @@ class Gateway:
         """Subscribe to the bus and start the session watch (once)."""
         if self._unsubscribe is None:
             self._unsubscribe = self.platform.bus.subscribe(
-                service.PERSON_SUBJECT + "*", self._on_event
+                CHAT_PERSON_PREFIX + "*", self._on_event
             )
         if self._session_watch is None:
             self._session_watch = asyncio.create_task(self._watch_sessions())
@@ -317,12 +318,14 @@ class Gateway:
         async with transaction(self.platform.sessions) as session:
             return await valid_sessions(session, session_ids, now=self.platform.clock())
 
-    async def _on_event(self, subject: str, payload: dict[str, Any]) -> None:
-        connections = self._sockets.get(subject[len(service.PERSON_SUBJECT) :])
+    async def _on_event(self, event: Event) -> None:
+        if not isinstance(event, ChatEvent):
+            return
+        connections = self._sockets.get(event.recipient_id)
         if not connections:
             return
-        origin = payload.get("origin")
-        frame = {k: v for k, v in payload.items() if k != "origin"} if origin else payload
+        origin = event.origin if isinstance(event, MessageStored) else None
+        frame = event.frame()
         # Serialised once for all of this person's sockets.
         text = _dumps(frame)
         for connection in list(connections):
@@ -521,13 +524,9 @@ class Gateway:
 
     async def _read_receipt(self, connection: Connection, frame: ReadFrame) -> None:
         members = await self._members(connection, frame.conversation_id)
-        async with transaction(self.platform.sessions) as session:
-            moved_to = await service.mark_read(
-                session, connection.person_id, frame.conversation_id, frame.seq
-            )
-        if moved_to is not None:
-            await service.publish_read(
-                self.platform.bus, members, connection.person_id, frame.conversation_id, moved_to
+        async with self.platform.unit_of_work() as tx:
+            await service.mark_read(
+                tx, connection.person_id, frame.conversation_id, frame.seq, member_ids=members
             )
 
     async def _typing(self, connection: Connection, frame: TypingFrame) -> None:
@@ -540,16 +539,8 @@ class Gateway:
             return
         connection.typing_at[frame.conversation_id] = now
         members = await self._members(connection, frame.conversation_id)
-        await service.publish_to_others(
-            self.platform.bus,
-            members,
-            connection.person_id,
-            {
-                "type": "typing",
-                "conversationId": frame.conversation_id,
-                "personId": connection.person_id,
-            },
-        )
+        for signal in service.typing_signals(members, connection.person_id, frame.conversation_id):
+            await self.platform.bus.publish(signal)
 
     async def _resume(self, connection: Connection, frame: ResumeFrame) -> None:
         """Live events are already flowing (the socket is registered) and held since the

@@ -9,53 +9,57 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bankchat.db import transaction
-from bankchat.identity.service import PERSON_CREATED
+from bankchat.events import (
+    ConnectionEnded,
+    ConnectionLinked,
+    ConsentExpiring,
+    Event,
+    PersonCreated,
+)
 from bankchat.messaging import service
 from bankchat.platform import Platform
 
 logger = logging.getLogger(__name__)
 
-# Bus subject -> the notice code the web client renders (see web/static/i18n.js).
-NOTICES = {
-    "banking.connection.linked": "BANK_LINKED",
-    "banking.connection.ended": "BANK_REVOKED",
-    "banking.consent.expiring": "CONSENT_EXPIRING",
+ConnectionEvent = ConnectionLinked | ConnectionEnded | ConsentExpiring
+
+# Event -> the notice code the web client renders (see web/static/i18n.js).
+NOTICES: dict[type[ConnectionEvent], str] = {
+    ConnectionLinked: "BANK_LINKED",
+    ConnectionEnded: "BANK_REVOKED",
+    ConsentExpiring: "CONSENT_EXPIRING",
 }
 
 
 def subscribe_notices(platform: Platform) -> Callable[[], None]:
     """Post a notice for every connection event; returns the unsubscribe function."""
 
-    async def handle(subject: str, payload: dict[str, Any]) -> None:
-        person_id, connection_id = payload.get("personId"), payload.get("connectionId")
-        if not isinstance(person_id, str) or not isinstance(connection_id, str):
+    async def handle(event: Event) -> None:
+        if not isinstance(event, ConnectionLinked | ConnectionEnded | ConsentExpiring):
             return
-        code = NOTICES[subject]
-        params: dict[str, Any] = {"bank": platform.banks.name_of(str(payload.get("bankId", "")))}
-        if "daysLeft" in payload:
-            params["days"] = payload["daysLeft"]
-        async with transaction(platform.sessions) as session:
-            sent = await service.post_notice(
-                session,
-                person_id,
+        code = NOTICES[type(event)]
+        params: dict[str, Any] = {"bank": platform.banks.name_of(event.bank_id)}
+        if isinstance(event, ConsentExpiring):
+            params["days"] = event.days_left
+        async with platform.unit_of_work() as tx:
+            await service.post_notice(
+                tx,
+                event.person_id,
                 code,
                 params,
                 now=platform.clock(),
-                client_id=f"{code.lower()}-{connection_id}",
+                client_id=f"{code.lower()}-{event.connection_id}",
             )
-        await service.publish_sent(platform.bus, sent)
 
-    async def welcome(_subject: str, payload: dict[str, Any]) -> None:
-        person_id = payload.get("personId")
-        if isinstance(person_id, str):
-            async with transaction(platform.sessions) as session:
+    async def welcome(event: Event) -> None:
+        if isinstance(event, PersonCreated):
+            async with platform.unit_of_work() as tx:
                 await service.ensure_assistant_conversation(
-                    session, person_id, now=platform.clock()
+                    tx.session, event.person_id, now=platform.clock()
                 )
 
-    unsubscribers = [platform.bus.subscribe(subject, handle) for subject in NOTICES]
-    unsubscribers.append(platform.bus.subscribe(PERSON_CREATED, welcome))
+    unsubscribers = [platform.bus.subscribe(cls.kind, handle) for cls in NOTICES]
+    unsubscribers.append(platform.bus.subscribe(PersonCreated.kind, welcome))
 
     def unsubscribe() -> None:
         for each in unsubscribers:

@@ -26,6 +26,7 @@ from sqlalchemy.orm.util import identity_key
 
 from bankchat.bus import Bus
 from bankchat.errors import DomainError, NotFound
+from bankchat.events import MessageStored, ReadReceipt, Typing
 from bankchat.identity.models import Person
 from bankchat.identity.service import find_person_by_email, get_person
 from bankchat.messaging.models import Contact, Conversation, ConversationMember, Message
@@ -40,9 +41,10 @@ from bankchat.messaging.sending import ConversationUnknown as ConversationUnknow
 from bankchat.messaging.sending import Draft, store_drafts
 from bankchat.messaging.sending import SendRaced as SendRaced
 from bankchat.messaging.sending import Sent as Sent
+from bankchat.messaging.wire import MessageWire
 from bankchat.messaging.writer import writer_for
+from bankchat.uow import Tx
 
-PERSON_SUBJECT: Final = "chat.person."
 PEOPLE_SEARCH_MIN_LENGTH: Final = 2
 PEOPLE_SEARCH_LIMIT: Final = 20
 CONVERSATION_LIST_LIMIT: Final = 200
@@ -94,7 +96,7 @@ def new_id() -> str:
 # -- wire form ------------------------------------------------------------------------
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message) -> MessageWire:
     """The message as docs/protocol.md shows it; plain dicts, cheap on the send path."""
     return {
         "id": message.id,
@@ -111,47 +113,54 @@ def message_json(message: Message) -> dict[str, Any]:
 # -- delivery (after the commit) ------------------------------------------------------
 
 
-def person_subject(member_id: str) -> str:
-    return PERSON_SUBJECT + member_id
-
-
-async def publish_message(
-    bus: Bus, message: Message, member_ids: Iterable[str], *, origin: str | None = None
-) -> None:
-    """Tell every member's gateways about a committed message.
+def delivery_events(sent: Sent, *, origin: str | None = None) -> list[MessageStored]:
+    """One event per member for a newly stored message (none for a duplicate, which was
+    delivered the first time).
 
     ``origin`` names the socket that sent it: it already has the ``ack`` and gets no
-    copy. ``assistant`` is published like a person, so the assistant can listen on
-    ``chat.person.assistant``.
+    copy. ``assistant`` gets its copy like a person, on ``chat.person.assistant``.
     """
-    frame: dict[str, Any] = {"type": "message", "message": message_json(message)}
-    if origin is not None:
-        frame["origin"] = origin
-    for member_id in member_ids:
-        await bus.publish(person_subject(member_id), frame)
+    if sent.duplicate:
+        return []
+    wire = message_json(sent.message)
+    return [
+        MessageStored(recipient_id=member_id, message=wire, origin=origin)
+        for member_id in sent.member_ids
+    ]
+
+
+def deliver_on_commit(tx: Tx, sent: Sent) -> None:
+    """Deliver what was stored in ``tx`` once it commits."""
+    for event in delivery_events(sent):
+        tx.publish(event)
 
 
 async def publish_sent(bus: Bus, sent: Sent, *, origin: str | None = None) -> None:
-    """Deliver what ``send`` stored; a duplicate was delivered the first time."""
-    if not sent.duplicate:
-        await publish_message(bus, sent.message, sent.member_ids, origin=origin)
+    """Deliver what ``send_and_commit`` stored (it committed on its own)."""
+    for event in delivery_events(sent, origin=origin):
+        await bus.publish(event)
 
 
-async def publish_to_others(
-    bus: Bus, member_ids: Iterable[str], person_id: str, frame: dict[str, Any]
-) -> None:
-    """A read receipt or typing signal for every member except ``person_id``."""
-    for member_id in member_ids:
-        if member_id != person_id:
-            await bus.publish(person_subject(member_id), frame)
+def read_receipts(
+    member_ids: Iterable[str], reader_id: str, conversation_id: str, seq: int
+) -> list[ReadReceipt]:
+    """The receipt of ``reader_id``'s read mark moving to ``seq``, for the other members."""
+    return [
+        ReadReceipt(
+            recipient_id=member_id, conversation_id=conversation_id, reader_id=reader_id, seq=seq
+        )
+        for member_id in member_ids
+        if member_id != reader_id
+    ]
 
 
-async def publish_read(
-    bus: Bus, member_ids: Iterable[str], person_id: str, conversation_id: str, seq: int
-) -> None:
-    """The receipt of ``person_id``'s read mark moving to ``seq``, for the other members."""
-    frame = {"type": "read", "conversationId": conversation_id, "personId": person_id, "seq": seq}
-    await publish_to_others(bus, member_ids, person_id, frame)
+def typing_signals(member_ids: Iterable[str], typist_id: str, conversation_id: str) -> list[Typing]:
+    """``typist_id`` is typing, for the other members."""
+    return [
+        Typing(recipient_id=member_id, conversation_id=conversation_id, typist_id=typist_id)
+        for member_id in member_ids
+        if member_id != typist_id
+    ]
 
 
 # -- conversations --------------------------------------------------------------------
@@ -277,7 +286,7 @@ def validate_body(sender_id: str, kind: str, body: Mapping[str, Any]) -> dict[st
 
 
 async def store_message(
-    session: AsyncSession,
+    tx: Tx,
     *,
     conversation_id: str,
     sender_id: str,
@@ -288,9 +297,11 @@ async def store_message(
 ) -> Sent:
     """Store a message with the conversation's next sequence number, once per client id.
 
-    The caller commits. A second send with a stored client id stores nothing and
-    returns the first message with ``duplicate`` set.
+    It is delivered to the members once ``tx`` commits. A second send with a stored
+    client id stores nothing (and delivers nothing) and returns the first message with
+    ``duplicate`` set.
     """
+    session = tx.session
     draft = _draft(conversation_id, sender_id, client_id, kind, body, now)
     # Objects the caller added must be in the database before the Core statements run.
     await session.flush()
@@ -304,6 +315,7 @@ async def store_message(
         raise outcome
     if not outcome.duplicate:
         _sync_loaded(session, outcome)
+        deliver_on_commit(tx, outcome)
     return outcome
 
 
@@ -356,7 +368,7 @@ def _internal_client_id(prefix: str) -> str:
 
 
 async def post_from_assistant(
-    session: AsyncSession,
+    tx: Tx,
     person_id: str,
     kind: str,
     body: Mapping[str, Any],
@@ -367,12 +379,11 @@ async def post_from_assistant(
     """A message from the assistant in the person's assistant conversation.
 
     Pass a ``client_id`` derived from what caused the message (an alert id, say) to post
-    it only once however often the cause is handled. Publish with ``publish_sent`` after
-    the commit.
+    it only once however often the cause is handled. It is delivered once ``tx`` commits.
     """
-    conversation = await ensure_assistant_conversation(session, person_id, now=now)
+    conversation = await ensure_assistant_conversation(tx.session, person_id, now=now)
     return await store_message(
-        session,
+        tx,
         conversation_id=conversation.id,
         sender_id=ASSISTANT_ID,
         client_id=client_id or _internal_client_id("assistant"),
@@ -383,7 +394,7 @@ async def post_from_assistant(
 
 
 async def post_notice(
-    session: AsyncSession,
+    tx: Tx,
     person_id: str,
     code: str,
     params: Mapping[str, Any],
@@ -391,10 +402,11 @@ async def post_notice(
     now: datetime,
     client_id: str | None = None,
 ) -> Sent:
-    """A system notice (rendered per language by the client) in the assistant conversation."""
-    conversation = await ensure_assistant_conversation(session, person_id, now=now)
+    """A system notice (rendered per language by the client) in the assistant conversation,
+    delivered once ``tx`` commits."""
+    conversation = await ensure_assistant_conversation(tx.session, person_id, now=now)
     return await store_message(
-        session,
+        tx,
         conversation_id=conversation.id,
         sender_id=SYSTEM_ID,
         client_id=client_id or _internal_client_id("system"),
@@ -448,12 +460,14 @@ async def last_seq(session: AsyncSession, conversation_id: str) -> int:
 
 
 async def mark_read(
-    session: AsyncSession, person_id: str, conversation_id: str, seq: int
+    tx: Tx, person_id: str, conversation_id: str, seq: int, *, member_ids: Sequence[str]
 ) -> int | None:
-    """Move the person's read mark forward to ``seq`` (at most the newest message).
+    """Move the person's read mark forward to ``seq`` (at most the newest message) and
+    tell the other members (``member_ids``) once the unit of work commits.
 
     Answers the new mark, or None when it did not move (already read that far).
     """
+    session = tx.session
     await _membership(session, person_id, conversation_id)
     upto = min(seq, await last_seq(session, conversation_id))
     moved = await session.execute(
@@ -465,7 +479,11 @@ async def mark_read(
         )
         .values(last_read_seq=upto)
     )
-    return upto if moved.rowcount else None  # type: ignore[attr-defined]
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        return None
+    for receipt in read_receipts(member_ids, person_id, conversation_id, upto):
+        tx.publish(receipt)
+    return upto
 
 
 async def list_conversations(

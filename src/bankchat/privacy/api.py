@@ -7,9 +7,8 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from starlette.background import BackgroundTasks
 
-from bankchat.api_deps import PlatformDep, SessionDep
+from bankchat.api_deps import PlatformDep, SessionDep, TxDep
 from bankchat.banking import service as banking
 from bankchat.banking.api import connection_out
 from bankchat.errors import problem_responses
@@ -80,7 +79,7 @@ async def access_log_route(
     platform: PlatformDep,
     lang: Annotated[Literal["de", "en"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> AccessLogOut:
     """Who read what and why, newest first, in the person's language."""
     language = lang or me.person.language
@@ -136,17 +135,11 @@ async def erase(
     body: EraseRequest,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
+    tx: TxDep,
 ) -> Response:
     """Erase everything: connections ended at the banks, data key shredded, person deleted."""
-    await service.erase_everything(
-        platform, session, me.person.id, confirm_email=body.confirm_email
-    )
-    # After the commit: end at the banks what the erased person had there.
-    background = BackgroundTasks()
-    background.add_task(banking.retry_bank_deletions, platform)
-    background.add_task(banking.purge_abandoned_links, platform)
-    response = Response(status_code=204, background=background)
+    await service.erase_everything(platform, tx, me.person.id, confirm_email=body.confirm_email)
+    response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return response

@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bankchat.banking import flows
 from bankchat.banking import service as banking
 from bankchat.errors import DomainError
 from bankchat.identity import service as identity
 from bankchat.messaging import service as messaging
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 
 class ConfirmationMismatch(DomainError):
@@ -72,17 +74,19 @@ async def export_everything(
 
 
 async def erase_everything(
-    platform: Platform, session: AsyncSession, person_id: str, *, confirm_email: str
+    platform: Platform, tx: Tx, person_id: str, *, confirm_email: str
 ) -> None:
-    """End every connection at the banks, shred the data key, delete the person.
+    """End every connection (at the banks once ``tx`` commits), shred the data key,
+    delete the person.
 
     The audit chain keeps its entries (ids and codes only), so it still verifies and
     still shows that the data was erased.
     """
+    session = tx.session
     person = await identity.get_person(session, person_id)
     if identity.normalise_email(confirm_email) != person.email:
         raise ConfirmationMismatch("Type your email address to confirm erasing everything.")
-    await banking.erase_person(platform, session, person_id)
+    await flows.erase_person(platform, tx, person_id)
     await platform.vault.erase_person(
         session, person_id=person_id, actor=banking.person_actor(person_id)
     )

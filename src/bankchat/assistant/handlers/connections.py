@@ -12,8 +12,8 @@ from bankchat.assistant import cards
 from bankchat.assistant.handlers import bank_data
 from bankchat.assistant.handlers.base import Reply, Turn
 from bankchat.assistant.state import Pending, ask_confirmation, ask_slot
+from bankchat.banking import flows
 from bankchat.banking import service as banking
-from bankchat.db import transaction
 from bankchat.errors import NotFound
 
 logger = logging.getLogger(__name__)
@@ -140,20 +140,9 @@ async def confirmed_unlink(turn: Turn, pending: Pending) -> Reply:
     reply = Reply(turn, replace(turn.state, pending=None))
     platform = turn.platform
     try:
-        async with transaction(platform.sessions) as session:
-            connection = await banking.revoke_connection(
-                platform, session, person_id=turn.person_id, connection_id=connection_id
-            )
-            bank_id = connection.bank_id
-    except banking.ConnectionInactive:
+        # Its own unit of work: the bank is told, and the chat notified, once this commits.
+        async with platform.unit_of_work() as tx:
+            await flows.revoke(platform, tx, person_id=turn.person_id, connection_id=connection_id)
+    except (banking.ConnectionInactive, NotFound):
         return reply.say("unlink.already_ended", bank=name)
-    except NotFound:
-        return reply.say("unlink.already_ended", bank=name)
-    # As the privacy center does: reads have stopped; now tell the bank and the chat.
-    if not await banking.delete_at_bank(platform, connection_id):
-        logger.warning("the bank could not be told about an ended connection yet")
-    await platform.bus.publish(
-        banking.CONNECTION_ENDED,
-        {"personId": turn.person_id, "connectionId": connection_id, "bankId": bank_id},
-    )
     return reply.say("unlink.done", bank=name)
