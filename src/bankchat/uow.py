@@ -26,6 +26,8 @@ from bankchat.events import Event
 logger = logging.getLogger(__name__)
 
 Action = Callable[[], Awaitable[object]]
+# The key under which a session's ``info`` holds its unit of work.
+UNIT_OF_WORK = "bankchat.unit_of_work"
 
 
 class Tx:
@@ -73,6 +75,8 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession], bus: Bus) -> 
     published, in the order registered, after the commit."""
     async with sessions() as session:
         tx = Tx(session)
+        # Lets a session-level hook (a commit listener in the tests, say) see the unit.
+        session.info[UNIT_OF_WORK] = tx
         try:
             async with session.begin():
                 yield tx
