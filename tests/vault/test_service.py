@@ -34,6 +34,7 @@ from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import AccountDetails, Balance, TransactionRecord
 from bankchat.vault.service import (
     AccessDenied,
+    DenialReason,
     Keyring,
     UnknownMasterKeyError,
     Vault,
@@ -471,7 +472,7 @@ async def test_each_denied_read_leaves_one_entry_and_raises(
         await read_all(vault, person, account_ids=[requested])
     after = await audit_actions(sessions, person)
     assert after == [*before, "read_denied"]
-    assert raised.value.reason == reason
+    assert raised.value.reason is DenialReason(reason)
     assert raised.value.status == 403
     assert raised.value.code == "ACCESS_DENIED"
     assert reason in raised.value.detail

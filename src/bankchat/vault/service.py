@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.config import Settings
 from bankchat.db import transaction
-from bankchat.errors import DomainError, NotFound
+from bankchat.errors import NotFound
 from bankchat.vault import audit
 from bankchat.vault.crypto import (
     PersonCipher,
@@ -32,6 +32,7 @@ from bankchat.vault.crypto import (
     unwrap_data_key,
     wrap_data_key,
 )
+from bankchat.vault.denials import AccessDenied, DenialReason
 from bankchat.vault.keys import (
     Keyring,
     MasterKey,
@@ -72,6 +73,7 @@ from bankchat.vault.records import (
 __all__ = [
     "AccessDenied",
     "AccountsWithBalances",
+    "DenialReason",
     "Keyring",
     "MasterKey",
     "UnknownMasterKeyError",
@@ -102,23 +104,6 @@ _ANNOTATION_FIELD = "transaction.annotation"
 
 T = TypeVar("T")
 AnyRow = Row[*tuple[Any, ...]]
-
-
-class AccessDenied(DomainError):
-    """Reading (or storing) bank data was refused; ``reason`` names the rule that refused it."""
-
-    status = 403
-    code = "ACCESS_DENIED"
-
-    def __init__(self, resource: str, reason: str, account_id: str | None = None) -> None:
-        where = f" for account {account_id}" if account_id is not None else ""
-        super().__init__(
-            f"Access to {resource}{where} is not allowed: {reason}.",
-            extra={"reason": reason},
-        )
-        self.resource = resource
-        self.reason = reason
-        self.account_id = account_id
 
 
 # -- plaintext forms -------------------------------------------------------------------
@@ -235,18 +220,18 @@ def _require_purpose(purpose: object) -> Purpose:
 
 def _grant_problem(
     grant: VaultGrant | None, scope: str | None, purpose: Purpose, today: date
-) -> str | None:
+) -> DenialReason | None:
     """Why ``grant`` does not allow reading ``scope`` for ``purpose``; None if it does."""
     if grant is None:
-        return "no grant"
+        return DenialReason.NO_GRANT
     if grant.revoked_at is not None:
-        return "revoked"
+        return DenialReason.REVOKED
     if grant.valid_until < today:
-        return "expired"
+        return DenialReason.EXPIRED
     if scope is not None and scope not in grant.scopes:
-        return "scope not granted"
+        return DenialReason.SCOPE_NOT_GRANTED
     if purpose.value not in grant.purposes:
-        return "purpose not granted"
+        return DenialReason.PURPOSE_NOT_GRANTED
     return None
 
 
@@ -255,7 +240,7 @@ class _Decision:
     """The grants a read may use, or why it is refused."""
 
     allowed: list[VaultGrant]
-    reason: str | None = None
+    reason: DenialReason | None = None
     account_id: str | None = None
 
 
@@ -290,7 +275,7 @@ def _decide(
     allowed = [live[account_id] for account_id, problem in problems.items() if problem is None]
     if live and not allowed:
         reasons = {problem for problem in problems.values() if problem is not None}
-        reason = reasons.pop() if len(reasons) == 1 else "no grant allows this read"
+        reason = reasons.pop() if len(reasons) == 1 else DenialReason.NO_GRANT_ALLOWS_READ
         return _Decision([], reason)
     return _Decision(allowed)
 
@@ -576,9 +561,9 @@ class Vault:
         """The person's unrevoked grant for the account: no grant, no storing."""
         grant = await session.get(VaultGrant, account_id)
         if grant is None or grant.person_id != person_id:
-            raise AccessDenied("bank data", "no grant", account_id)
+            raise AccessDenied("bank data", DenialReason.NO_GRANT, account_id)
         if grant.revoked_at is not None:
-            raise AccessDenied("bank data", "revoked", account_id)
+            raise AccessDenied("bank data", DenialReason.REVOKED, account_id)
         return grant
 
     # -- storing bank data -------------------------------------------------------------
@@ -873,7 +858,7 @@ class Vault:
                     "resource": resource,
                     "accounts": requested if requested is not None else [],
                     **details,
-                    "reason": decision.reason,
+                    "reason": decision.reason.value,
                 }
                 if decision.account_id is not None:
                     what["account"] = decision.account_id
