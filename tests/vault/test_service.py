@@ -30,6 +30,7 @@ from bankchat.vault.models import (
     VaultGrant,
     VaultTransaction,
 )
+from bankchat.vault.plaintext import json_strings
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import AccountDetails, Balance, TransactionRecord
 from bankchat.vault.service import (
@@ -39,7 +40,6 @@ from bankchat.vault.service import (
     UnknownMasterKeyError,
     Vault,
     VaultIntegrityError,
-    _json_strings,
     new_master_key,
 )
 
@@ -1048,4 +1048,4 @@ async def test_small_key_cache_still_serves_everyone(
 
 @given(st.lists(st.none() | st.text()))
 def test_fast_string_encoding_is_plain_compact_json(values: list[str | None]) -> None:
-    assert _json_strings(values) == json.dumps(values, separators=(",", ":")).encode()
+    assert json_strings(values) == json.dumps(values, separators=(",", ":")).encode()
