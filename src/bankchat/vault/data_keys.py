@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.config import Settings
@@ -117,7 +117,12 @@ class DataKeys:
         return cipher
 
     def forget(self, person_id: str) -> None:
-        """Drop any cached copy of the person's data key (it was deleted)."""
+        """Drop any cached copy of the person's data key (found deleted by another process)."""
+        self._key_cache.pop(person_id, None)
+
+    async def shred(self, session: AsyncSession, person_id: str) -> None:
+        """Delete the person's data key, which makes every ciphertext of theirs unreadable."""
+        await session.execute(delete(VaultDataKey).where(VaultDataKey.person_id == person_id))
         self._key_cache.pop(person_id, None)
 
     async def rotate_configured_master_key(self, settings: Settings) -> int:

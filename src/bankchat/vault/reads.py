@@ -167,9 +167,7 @@ class AuditedReads:
                 return [], 0
             cipher = await self._keys.existing_cipher(session, person_id)
             accounts = [
-                AccountDetails.from_json(
-                    json_value(cipher.open(ACCOUNT_FIELD, row.account_id, row.details))
-                )
+                AccountDetails.from_json(_open_account(cipher, row.account_id, row.details))
                 for row in rows
             ]
             return accounts, len(accounts)
@@ -209,8 +207,8 @@ class AuditedReads:
             if rows:
                 cipher = await self._keys.existing_cipher(session, person_id)
                 for row in rows:
-                    plain = cipher.open(BALANCES_FIELD, row.account_id, row.balances)
-                    result[row.account_id] = [Balance.from_json(b) for b in json_value(plain)]
+                    plain = _open_balances(cipher, row.account_id, row.balances)
+                    result[row.account_id] = [Balance.from_json(b) for b in plain]
             return result, sum(len(balances) for balances in result.values())
 
         return await self._audited_read(
@@ -279,18 +277,14 @@ class AuditedReads:
             shared = set(readable)
             for row in rows:
                 accounts.append(
-                    AccountDetails.from_json(
-                        json_value(cipher.open(ACCOUNT_FIELD, row.account_id, row.details))
-                    )
+                    AccountDetails.from_json(_open_account(cipher, row.account_id, row.details))
                 )
                 if row.account_id not in shared:
                     continue
                 balances[row.account_id] = (
                     [
                         Balance.from_json(b)
-                        for b in json_value(
-                            cipher.open(BALANCES_FIELD, row.account_id, row.balances)
-                        )
+                        for b in _open_balances(cipher, row.account_id, row.balances)
                     ]
                     if row.balances is not None
                     else []
@@ -394,13 +388,10 @@ class AuditedReads:
             if account_rows or balance_rows or transaction_rows:
                 cipher = await self._keys.existing_cipher(session, person_id)
                 accounts = [
-                    json_value(cipher.open(ACCOUNT_FIELD, row.account_id, row.details))
-                    for row in account_rows
+                    _open_account(cipher, row.account_id, row.details) for row in account_rows
                 ]
                 balances = {
-                    row.account_id: json_value(
-                        cipher.open(BALANCES_FIELD, row.account_id, row.balances)
-                    )
+                    row.account_id: _open_balances(cipher, row.account_id, row.balances)
                     for row in balance_rows
                 }
                 transactions = [
@@ -426,6 +417,18 @@ class AuditedReads:
             "balances": balances,
             "transactions": transactions,
         }
+
+
+def _open_account(cipher: PersonCipher, account_id: str, sealed: bytes) -> dict[str, Any]:
+    """The JSON form of an account's details, as ``store_account`` sealed it."""
+    opened: dict[str, Any] = json_value(cipher.open(ACCOUNT_FIELD, account_id, sealed))
+    return opened
+
+
+def _open_balances(cipher: PersonCipher, account_id: str, sealed: bytes) -> list[dict[str, Any]]:
+    """The JSON forms of an account's balances, as ``store_balances`` sealed them."""
+    opened: list[dict[str, Any]] = json_value(cipher.open(BALANCES_FIELD, account_id, sealed))
+    return opened
 
 
 def _grant_json(grant: VaultGrant) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from bankchat.vault.grants import Grants
 from bankchat.vault.models import (
     VaultAccount,
     VaultBalances,
-    VaultDataKey,
     VaultGrant,
     VaultTransaction,
     execute_many,
@@ -58,25 +57,16 @@ class BankDataStore:
         self, session: AsyncSession, person_id: str, details: AccountDetails
     ) -> None:
         """Store (or replace) an account's details, encrypted."""
-        await self._grants.writable_grant(session, person_id, details.account_id)
-        cipher = await self._keys.cipher(session, person_id, create=True)
-        assert cipher is not None
-        blob = cipher.seal(ACCOUNT_FIELD, details.account_id, json_bytes(details.as_json()))
-        row = await session.get(VaultAccount, details.account_id)
-        if row is None:
-            session.add(
-                VaultAccount(
-                    account_id=details.account_id,
-                    person_id=person_id,
-                    key_version=cipher.key_version,
-                    details=blob,
-                    updated_at=self._clock(),
-                )
-            )
-        else:
-            row.key_version = cipher.key_version
-            row.details = blob
-            row.updated_at = self._clock()
+        await self._store_sealed(
+            session,
+            person_id,
+            details.account_id,
+            ACCOUNT_FIELD,
+            details.as_json(),
+            VaultAccount,
+            sealed_column="details",
+            stamp_column="updated_at",
+        )
 
     async def store_balances(
         self,
@@ -86,25 +76,47 @@ class BankDataStore:
         balances: Sequence[Balance],
     ) -> None:
         """Store (or replace) an account's balances, encrypted."""
+        await self._store_sealed(
+            session,
+            person_id,
+            account_id,
+            BALANCES_FIELD,
+            [b.as_json() for b in balances],
+            VaultBalances,
+            sealed_column="balances",
+            stamp_column="fetched_at",
+        )
+
+    async def _store_sealed(
+        self,
+        session: AsyncSession,
+        person_id: str,
+        account_id: str,
+        field: str,
+        value: Any,
+        model: type[VaultAccount] | type[VaultBalances],
+        *,
+        sealed_column: str,
+        stamp_column: str,
+    ) -> None:
+        """Seal ``value`` (as JSON) under ``field`` for the account and put it in the
+        account's row of ``model`` (one row per account, created or replaced), with the
+        data key's version and the time in ``stamp_column``."""
         await self._grants.writable_grant(session, person_id, account_id)
         cipher = await self._keys.cipher(session, person_id, create=True)
         assert cipher is not None
-        blob = cipher.seal(BALANCES_FIELD, account_id, json_bytes([b.as_json() for b in balances]))
-        row = await session.get(VaultBalances, account_id)
+        blob = cipher.seal(field, account_id, json_bytes(value))
+        values = {
+            "key_version": cipher.key_version,
+            sealed_column: blob,
+            stamp_column: self._clock(),
+        }
+        row = await session.get(model, account_id)
         if row is None:
-            session.add(
-                VaultBalances(
-                    account_id=account_id,
-                    person_id=person_id,
-                    key_version=cipher.key_version,
-                    balances=blob,
-                    fetched_at=self._clock(),
-                )
-            )
+            session.add(model(account_id=account_id, person_id=person_id, **values))
         else:
-            row.key_version = cipher.key_version
-            row.balances = blob
-            row.fetched_at = self._clock()
+            for column, column_value in values.items():
+                setattr(row, column, column_value)
 
     async def apply_transactions(
         self,
@@ -281,8 +293,7 @@ class BankDataStore:
 
     async def erase_person(self, session: AsyncSession, *, person_id: str, actor: str) -> None:
         """Shred the person's data key, then delete all their vault rows (not the audit)."""
-        await session.execute(delete(VaultDataKey).where(VaultDataKey.person_id == person_id))
-        self._keys.forget(person_id)
+        await self._keys.shred(session, person_id)
         accounts = (
             await session.scalars(
                 select(VaultGrant.account_id)
