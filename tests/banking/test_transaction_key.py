@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bankchat.banking.psd2_client import transaction_key
+from bankchat.banking.psd2_parsing import transaction_key
 
 ENTRY: dict[str, Any] = {
     "bookingDate": "2026-11-17",

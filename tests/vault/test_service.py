@@ -30,15 +30,16 @@ from bankchat.vault.models import (
     VaultGrant,
     VaultTransaction,
 )
+from bankchat.vault.plaintext import json_strings
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import AccountDetails, Balance, TransactionRecord
 from bankchat.vault.service import (
     AccessDenied,
+    DenialReason,
     Keyring,
     UnknownMasterKeyError,
     Vault,
     VaultIntegrityError,
-    _json_strings,
     new_master_key,
 )
 
@@ -471,7 +472,7 @@ async def test_each_denied_read_leaves_one_entry_and_raises(
         await read_all(vault, person, account_ids=[requested])
     after = await audit_actions(sessions, person)
     assert after == [*before, "read_denied"]
-    assert raised.value.reason == reason
+    assert raised.value.reason is DenialReason(reason)
     assert raised.value.status == 403
     assert raised.value.code == "ACCESS_DENIED"
     assert reason in raised.value.detail
@@ -1047,4 +1048,4 @@ async def test_small_key_cache_still_serves_everyone(
 
 @given(st.lists(st.none() | st.text()))
 def test_fast_string_encoding_is_plain_compact_json(values: list[str | None]) -> None:
-    assert _json_strings(values) == json.dumps(values, separators=(",", ":")).encode()
+    assert json_strings(values) == json.dumps(values, separators=(",", ":")).encode()

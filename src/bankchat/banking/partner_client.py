@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from bankchat import hmac_signing
-from bankchat.banking.psd2_client import error_message
 from bankchat.banking.psd2_errors import BankUnavailable, FormatError, Psd2Error
+from bankchat.banking.psd2_parsing import error_message
 from bankchat.banking.registry import BankEntry
 
 WEBHOOK_EVENTS = (

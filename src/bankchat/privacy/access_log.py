@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from babel.dates import format_date, format_datetime
 
+from bankchat.vault.denials import DenialReason
 from bankchat.vault.records import AuditEntryView
 
 Language = Literal["de", "en"]
@@ -79,18 +80,23 @@ _TEXTS: dict[str, dict[Language, str]] = {
     },
     "other": {"en": "{actor}: {action}.", "de": "{actor}: {action}."},
 }
-_REASONS: dict[str, dict[Language, str]] = {
-    # Why the vault refused a read.
-    "no grant": {"en": "nothing shared for it", "de": "dafür ist nichts freigegeben"},
-    "revoked": {"en": "the connection has ended", "de": "die Verbindung ist beendet"},
-    "expired": {"en": "the consent has expired", "de": "die Einwilligung ist abgelaufen"},
-    "scope not granted": {"en": "not shared", "de": "nicht freigegeben"},
-    "purpose not granted": {
+# Why the vault refused a read.
+DENIAL_WORDS: dict[DenialReason, dict[Language, str]] = {
+    DenialReason.NO_GRANT: {"en": "nothing shared for it", "de": "dafür ist nichts freigegeben"},
+    DenialReason.REVOKED: {"en": "the connection has ended", "de": "die Verbindung ist beendet"},
+    DenialReason.EXPIRED: {
+        "en": "the consent has expired",
+        "de": "die Einwilligung ist abgelaufen",
+    },
+    DenialReason.SCOPE_NOT_GRANTED: {"en": "not shared", "de": "nicht freigegeben"},
+    DenialReason.PURPOSE_NOT_GRANTED: {
         "en": "not allowed for this purpose",
         "de": "für diesen Zweck nicht erlaubt",
     },
-    "no grant allows this read": {"en": "not shared", "de": "nicht freigegeben"},
-    # Why a connection ended.
+    DenialReason.NO_GRANT_ALLOWS_READ: {"en": "not shared", "de": "nicht freigegeben"},
+}
+# Why a connection ended (banking's ``RevokedBy`` values).
+_ENDINGS: dict[str, dict[Language, str]] = {
     "person": {"en": "you ended it", "de": "du hast sie beendet"},
     "bank": {"en": "your bank ended it", "de": "deine Bank hat sie beendet"},
     "expiry": {"en": "it expired", "de": "sie ist abgelaufen"},
@@ -137,9 +143,7 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
         "purpose": purpose,
         "banks": bank_names,
         "bank": bank_names,
-        "reason": _REASONS.get(str(what.get("reason")), {}).get(
-            language, str(what.get("reason", ""))
-        ),
+        "reason": _reason(what, language),
         "scopes": _join(scopes, language),
         "until": format_date(_parse_date(until), format="long", locale=language) if until else "?",
         "added": what.get("added", 0),
@@ -155,6 +159,17 @@ def describe(entry: AuditEntryView, language: Language, bank_name: Callable[[str
 
 def when(entry: AuditEntryView, language: Language) -> str:
     return format_datetime(entry.at, format="medium", locale=language, tzinfo=None)
+
+
+def _reason(what: Mapping[str, Any], language: Language) -> str:
+    """The words for an entry's reason: why a read was refused or a connection ended; a
+    reason without words as it was recorded."""
+    text = str(what.get("reason"))
+    try:
+        words = DENIAL_WORDS[DenialReason(text)]
+    except ValueError:
+        words = _ENDINGS.get(text, {})
+    return words.get(language, str(what.get("reason", "")))
 
 
 def _as_list(value: object) -> list[str]:
