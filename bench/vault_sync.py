@@ -169,17 +169,18 @@ async def _scenario(platform: Platform, world: World, sandbox_url: str) -> Run:
     rows = 0
     for _ in range(5):
         start = time.perf_counter()
-        stored = await platform.vault.read_transactions(
-            person_id=person.id, actor="bench", purpose=Purpose.USER_REQUEST
-        )
+        async with platform.unit_of_work() as tx:
+            stored = await platform.vault.read_transactions(
+                tx, person_id=person.id, actor="bench", purpose=Purpose.USER_REQUEST
+            )
         reads.append(timed(start) * 1000)
         rows = len(stored)
 
     start = time.perf_counter()
     for n in range(AUDIT_APPENDS):
-        async with db.transaction(platform.sessions) as session:
+        async with platform.unit_of_work() as tx:
             await platform.vault.record_event(
-                session, person_id=person.id, actor="bench", action="bench", what={"n": n}
+                tx, person_id=person.id, actor="bench", action="bench", what={"n": n}
             )
     appends = AUDIT_APPENDS / timed(start)
     await person.api.aclose()

@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from bankchat.cli import app
 from bankchat.config import Settings, get_settings
-from bankchat.db import transaction
 from bankchat.server import open_platform
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import AccountDetails
@@ -42,12 +41,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def _record_events(settings: Settings, events: int = 3) -> None:
     async def run() -> None:
         async with open_platform(settings, []) as platform:
-            async with transaction(platform.sessions) as session:
-                await platform.vault.ensure_person_key(session, PERSON)
+            async with platform.unit_of_work() as tx:
+                await platform.vault.ensure_person_key(tx, PERSON)
             for n in range(events):
-                async with transaction(platform.sessions) as session:
+                async with platform.unit_of_work() as tx:
                     await platform.vault.record_event(
-                        session, person_id=PERSON, actor="test", action="note", what={"n": n}
+                        tx, person_id=PERSON, actor="test", action="note", what={"n": n}
                     )
 
     asyncio.run(run())
@@ -76,13 +75,10 @@ ACCOUNT = "4b1c9a3e-0000-4000-8000-0000000000aa"
 
 def _store_account(settings: Settings) -> None:
     async def run() -> None:
-        async with (
-            open_platform(settings, []) as platform,
-            transaction(platform.sessions) as session,
-        ):
-            await platform.vault.ensure_person_key(session, PERSON)
+        async with open_platform(settings, []) as platform, platform.unit_of_work() as tx:
+            await platform.vault.ensure_person_key(tx, PERSON)
             await platform.vault.grant(
-                session,
+                tx,
                 person_id=PERSON,
                 account_id=ACCOUNT,
                 bank_id="nordbank",
@@ -91,7 +87,7 @@ def _store_account(settings: Settings) -> None:
                 valid_until=date(2099, 1, 1),
             )
             await platform.vault.store_account(
-                session,
+                tx,
                 PERSON,
                 AccountDetails(
                     account_id=ACCOUNT,
@@ -112,9 +108,10 @@ def _store_account(settings: Settings) -> None:
 def _read_iban(settings: Settings) -> str | None:
     async def run() -> str | None:
         async with open_platform(settings, []) as platform:
-            [account] = await platform.vault.read_accounts(
-                person_id=PERSON, actor="test", purpose=Purpose.USER_REQUEST
-            )
+            async with platform.unit_of_work() as tx:
+                [account] = await platform.vault.read_accounts(
+                    tx, person_id=PERSON, actor="test", purpose=Purpose.USER_REQUEST
+                )
             return account.iban
 
     return asyncio.run(run())

@@ -318,7 +318,8 @@ async def test_sync_completed(
             raise CommitRefused(response.text)
 
     async def syncs_logged() -> int:
-        log = await platform.vault.access_log(person_id=person.id, limit=None)
+        async with platform.sessions() as session:
+            log = await platform.vault.access_log(session, person_id=person.id, limit=None)
         return sum(entry.action == "sync" for entry in log)
 
     # The link's first sync is in the log; a refused sync must add nothing to it.

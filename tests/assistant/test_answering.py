@@ -135,9 +135,11 @@ async def test_a_balance_question_is_one_audited_read_of_accounts_and_balances(
 ) -> None:
     scripted.add("balance", Intent.CHECK_BALANCE)
     chat = await new_chat(platform_app, platform, scripted, scopes=("balances", "transactions"))
-    before = await platform.vault.access_log(person_id=chat.person_id, limit=None)
+    async with platform.sessions() as session:
+        before = await platform.vault.access_log(session, person_id=chat.person_id, limit=None)
     assert (await chat.say("balance")).cards
-    after = await platform.vault.access_log(person_id=chat.person_id, limit=None)
+    async with platform.sessions() as session:
+        after = await platform.vault.access_log(session, person_id=chat.person_id, limit=None)
     [entry] = after[: len(after) - len(before)]
     assert (entry.action, entry.actor, entry.what["resource"]) == (
         "read",

@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bankchat import db
 from bankchat.banking.psd2_client import Psd2Account, Psd2Client
+from bankchat.bus import InProcessBus
+from bankchat.uow import unit_of_work
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.service import Keyring, Vault, new_master_key
+from tests.units import in_unit
 
 PERSON = "0f0e0d0c-0000-4000-8000-000000000001"
 ACCOUNT = "0f0e0d0c-0000-4000-8000-0000000000a1"
@@ -67,9 +70,9 @@ async def _sync(vault: Vault, sessions: Any, report: dict[str, list[dict[str, An
         records = await client.transactions(
             "consent-1", WIRE_ACCOUNT, date_from=date(2026, 10, 1), psu_ip="192.0.2.1"
         )
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         return await vault.apply_transactions(
-            session,
+            tx,
             person_id=PERSON,
             account_id=ACCOUNT,
             records=records,
@@ -80,10 +83,10 @@ async def _sync(vault: Vault, sessions: Any, report: dict[str, list[dict[str, An
 async def _vault(db_engine: AsyncEngine) -> tuple[Vault, Any]:
     sessions = db.session_factory(db_engine)
     vault = Vault(sessions, Keyring(new_master_key()))
-    async with db.transaction(sessions) as session:
-        await vault.ensure_person_key(session, PERSON)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.ensure_person_key(tx, PERSON)
         await vault.grant(
-            session,
+            tx,
             person_id=PERSON,
             account_id=ACCOUNT,
             bank_id="bank",
@@ -105,8 +108,11 @@ async def test_entries_keyed_by_entry_reference_book_in_place(db_engine: AsyncEn
     booked = _entry("-12.00", "2026-11-21", entryReference="ref-77")
     second = await _sync(vault, sessions, {"booked": [*BOOKED_BY_HASH, booked], "pending": []})
     assert (second.added, second.modified, second.removed) == (0, 1, 0)
-    stored = await vault.read_transactions(
-        person_id=PERSON, actor="test", purpose=Purpose.USER_REQUEST
+    stored = await in_unit(
+        sessions,
+        lambda tx: vault.read_transactions(
+            tx, person_id=PERSON, actor="test", purpose=Purpose.USER_REQUEST
+        ),
     )
     assert len(stored) == 3
     assert [t.record.status for t in stored if t.record.entry_reference == "ref-77"] == ["booked"]

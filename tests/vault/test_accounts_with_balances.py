@@ -11,7 +11,9 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat import db
+from bankchat.bus import InProcessBus
 from bankchat.privacy.access_log import describe
+from bankchat.uow import unit_of_work
 from bankchat.vault.models import VaultDataKey
 from bankchat.vault.purposes import Purpose
 from bankchat.vault.records import Balance
@@ -23,6 +25,7 @@ from bankchat.vault.service import (
     VaultIntegrityError,
     new_master_key,
 )
+from tests.units import in_session, in_unit
 from tests.vault.test_service import TODAY, Clock, details, link, new_id
 
 STORED_BALANCE = Balance("closingBooked", Decimal("1234.56"), "EUR", date(2026, 2, 28), False)
@@ -38,9 +41,14 @@ def vault(sessions: async_sessionmaker[AsyncSession]) -> Vault:
     return Vault(sessions, Keyring(new_master_key()), clock=Clock())
 
 
-async def read(vault: Vault, person_id: str, purpose: Purpose) -> AccountsWithBalances:
-    return await vault.read_accounts_with_balances(
-        person_id=person_id, actor="assistant", purpose=purpose
+async def read(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession], person_id: str, purpose: Purpose
+) -> AccountsWithBalances:
+    return await in_unit(
+        sessions,
+        lambda tx: vault.read_accounts_with_balances(
+            tx, person_id=person_id, actor="assistant", purpose=purpose
+        ),
     )
 
 
@@ -50,7 +58,7 @@ async def test_accounts_come_with_their_balances(
     person = new_id()
     first = await link(vault, sessions, person, "acc-1")
     second = await link(vault, sessions, person, "acc-2", bank_id="bank-b")
-    found = await read(vault, person, Purpose.USER_REQUEST)
+    found = await read(vault, sessions, person, Purpose.USER_REQUEST)
     assert found.accounts == [details(first), details(second, "bank-b")]
     assert found.balances == {first: [STORED_BALANCE], second: [STORED_BALANCE]}
 
@@ -61,9 +69,9 @@ async def test_the_read_appends_one_entry_naming_accounts_and_balances(
     person = new_id()
     both = await link(vault, sessions, person, "acc-1")
     without = await link(vault, sessions, person, "acc-2", scopes=frozenset({"transactions"}))
-    before = await vault.access_log(person_id=person, limit=None)
-    await read(vault, person, Purpose.USER_REQUEST)
-    after = await vault.access_log(person_id=person, limit=None)
+    before = await in_session(sessions, lambda s: vault.access_log(s, person_id=person, limit=None))
+    await read(vault, sessions, person, Purpose.USER_REQUEST)
+    after = await in_session(sessions, lambda s: vault.access_log(s, person_id=person, limit=None))
     [entry] = after[: len(after) - len(before)]
     assert (entry.action, entry.actor, entry.purpose) == ("read", "assistant", Purpose.USER_REQUEST)
     assert entry.what == {
@@ -81,7 +89,7 @@ async def test_an_account_shared_without_balances_is_listed_without_them(
     person = new_id()
     # Balances are stored for it all the same: the grant, not storage, decides.
     account = await link(vault, sessions, person, scopes=frozenset({"transactions"}))
-    found = await read(vault, person, Purpose.USER_REQUEST)
+    found = await read(vault, sessions, person, Purpose.USER_REQUEST)
     assert [a.account_id for a in found.accounts] == [account]
     assert found.balances == {}
 
@@ -90,10 +98,10 @@ async def test_an_account_without_stored_balances_has_an_empty_list(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person, account = new_id(), new_id()
-    async with db.transaction(sessions) as session:
-        await vault.ensure_person_key(session, person)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.ensure_person_key(tx, person)
         await vault.grant(
-            session,
+            tx,
             person_id=person,
             account_id=account,
             bank_id="bank-a",
@@ -101,8 +109,8 @@ async def test_an_account_without_stored_balances_has_an_empty_list(
             purposes=frozenset(Purpose),
             valid_until=TODAY + timedelta(days=90),
         )
-        await vault.store_account(session, person, details(account))
-    assert (await read(vault, person, Purpose.USER_REQUEST)).balances == {account: []}
+        await vault.store_account(tx, person, details(account))
+    assert (await read(vault, sessions, person, Purpose.USER_REQUEST)).balances == {account: []}
 
 
 async def test_a_purpose_no_grant_allows_is_refused_and_audited(
@@ -111,9 +119,9 @@ async def test_a_purpose_no_grant_allows_is_refused_and_audited(
     person = new_id()
     await link(vault, sessions, person, purposes=frozenset({Purpose.USER_REQUEST}))
     with pytest.raises(AccessDenied) as raised:
-        await read(vault, person, Purpose.PAYMENT)
+        await read(vault, sessions, person, Purpose.PAYMENT)
     assert raised.value.reason == "purpose not granted"
-    [entry, *_] = await vault.access_log(person_id=person)
+    [entry, *_] = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert entry.action == "read_denied"
     assert entry.what["resource"] == "accounts_with_balances"
 
@@ -124,7 +132,7 @@ async def test_accounts_whose_grant_refuses_the_purpose_are_left_out(
     person = new_id()
     allowed = await link(vault, sessions, person, "acc-1")
     await link(vault, sessions, person, "acc-2", purposes=frozenset({Purpose.USER_REQUEST}))
-    found = await read(vault, person, Purpose.FRAUD_PROTECTION)
+    found = await read(vault, sessions, person, Purpose.FRAUD_PROTECTION)
     assert [a.account_id for a in found.accounts] == [allowed]
     assert list(found.balances) == [allowed]
 
@@ -135,17 +143,17 @@ async def test_expired_and_revoked_grants_are_left_out(
     person = new_id()
     await link(vault, sessions, person, "acc-1", valid_until=TODAY - timedelta(days=1))
     revoked = await link(vault, sessions, person, "acc-2")
-    async with db.transaction(sessions) as session:
-        await vault.revoke(
-            session, person_id=person, account_ids=[revoked], reason="person", actor="a"
-        )
-    assert await read(vault, person, Purpose.USER_REQUEST) == AccountsWithBalances([], {})
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.revoke(tx, person_id=person, account_ids=[revoked], reason="person", actor="a")
+    assert await read(vault, sessions, person, Purpose.USER_REQUEST) == AccountsWithBalances([], {})
 
 
-async def test_nothing_linked_is_an_empty_read(vault: Vault) -> None:
+async def test_nothing_linked_is_an_empty_read(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     person = new_id()
-    assert await read(vault, person, Purpose.USER_REQUEST) == AccountsWithBalances([], {})
-    [entry] = await vault.access_log(person_id=person)
+    assert await read(vault, sessions, person, Purpose.USER_REQUEST) == AccountsWithBalances([], {})
+    [entry] = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.what["count"]) == ("read", 0)
 
 
@@ -156,10 +164,14 @@ async def test_only_purpose_members_are_accepted(
     person = new_id()
     await link(vault, sessions, person)
     with pytest.raises(TypeError):
-        await vault.read_accounts_with_balances(
-            person_id=person,
-            actor="assistant",
-            purpose=purpose,  # type: ignore[arg-type]
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_accounts_with_balances(
+                tx,
+                person_id=person,
+                actor="assistant",
+                purpose=purpose,  # type: ignore[arg-type]
+            ),
         )
 
 
@@ -183,8 +195,8 @@ async def test_the_entry_reads_as_plain_words(
 ) -> None:
     person = new_id()
     await link(vault, sessions, person)
-    await read(vault, person, Purpose.USER_REQUEST)
-    [entry, *_] = await vault.access_log(person_id=person)
+    await read(vault, sessions, person, Purpose.USER_REQUEST)
+    [entry, *_] = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     names = {"bank-a": "Bank A"}
     assert describe(entry, "de" if language == "de" else "en", names.__getitem__) == sentence
 
@@ -197,4 +209,4 @@ async def test_stored_accounts_without_a_data_key_are_an_integrity_error(
     async with db.transaction(sessions) as session:
         await session.execute(delete(VaultDataKey).where(VaultDataKey.person_id == person))
     with pytest.raises(VaultIntegrityError):
-        await read(vault, person, Purpose.USER_REQUEST)
+        await read(vault, sessions, person, Purpose.USER_REQUEST)

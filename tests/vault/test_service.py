@@ -20,7 +20,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat import db
+from bankchat.bus import InProcessBus
 from bankchat.config import Settings
+from bankchat.uow import unit_of_work
 from bankchat.vault.crypto import PersonCipher, unwrap_data_key
 from bankchat.vault.models import (
     AuditEntry,
@@ -42,6 +44,7 @@ from bankchat.vault.service import (
     VaultIntegrityError,
     new_master_key,
 )
+from tests.units import in_session, in_unit
 
 TODAY = date(2026, 3, 1)
 ALL_PURPOSES = frozenset(Purpose)
@@ -96,7 +99,7 @@ def details(account_id: str, bank_id: str = "bank-a") -> AccountDetails:
     )
 
 
-def tx(key: str, day: int = 1, amount: str = "-12.50", **changes: Any) -> TransactionRecord:
+def booking(key: str, day: int = 1, amount: str = "-12.50", **changes: Any) -> TransactionRecord:
     record = TransactionRecord(
         key=key,
         status="booked",
@@ -130,10 +133,10 @@ async def link(
 ) -> str:
     """Grant, store details, balances and transactions for one account; its id."""
     account_id = account_id or new_id()
-    async with db.transaction(sessions) as session:
-        await vault.ensure_person_key(session, person_id)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.ensure_person_key(tx, person_id)
         await vault.grant(
-            session,
+            tx,
             person_id=person_id,
             account_id=account_id,
             bank_id=bank_id,
@@ -141,15 +144,15 @@ async def link(
             purposes=purposes,
             valid_until=valid_until,
         )
-        await vault.store_account(session, person_id, details(account_id, bank_id))
+        await vault.store_account(tx, person_id, details(account_id, bank_id))
         await vault.store_balances(
-            session,
+            tx,
             person_id,
             account_id,
             [Balance("closingBooked", Decimal("1234.56"), "EUR", date(2026, 2, 28), False)],
         )
         await vault.apply_transactions(
-            session,
+            tx,
             person_id=person_id,
             account_id=account_id,
             records=transactions,
@@ -166,9 +169,9 @@ async def sync(
     records: Sequence[TransactionRecord],
     window_from: date | None = None,
 ) -> tuple[int, int, int, int]:
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         changes = await vault.apply_transactions(
-            session,
+            tx,
             person_id=person_id,
             account_id=account_id,
             records=records,
@@ -177,9 +180,14 @@ async def sync(
     return changes.added, changes.modified, changes.removed, changes.unchanged
 
 
-async def read_all(vault: Vault, person_id: str, **options: Any) -> list[Any]:
-    return await vault.read_transactions(
-        person_id=person_id, actor="assistant", purpose=Purpose.USER_REQUEST, **options
+async def read_all(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession], person_id: str, **options: Any
+) -> list[Any]:
+    return await in_unit(
+        sessions,
+        lambda tx: vault.read_transactions(
+            tx, person_id=person_id, actor="assistant", purpose=Purpose.USER_REQUEST, **options
+        ),
     )
 
 
@@ -220,8 +228,11 @@ async def test_account_details_round_trip(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    accounts = await vault.read_accounts(
-        person_id=person, actor="assistant", purpose=Purpose.USER_REQUEST
+    accounts = await in_unit(
+        sessions,
+        lambda tx: vault.read_accounts(
+            tx, person_id=person, actor="assistant", purpose=Purpose.USER_REQUEST
+        ),
     )
     assert accounts == [details(account)]
 
@@ -231,8 +242,11 @@ async def test_balances_round_trip(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    balances = await vault.read_balances(
-        person_id=person, actor="assistant", purpose=Purpose.USER_REQUEST
+    balances = await in_unit(
+        sessions,
+        lambda tx: vault.read_balances(
+            tx, person_id=person, actor="assistant", purpose=Purpose.USER_REQUEST
+        ),
     )
     assert balances == {
         account: [Balance("closingBooked", Decimal("1234.56"), "EUR", date(2026, 2, 28), False)]
@@ -243,9 +257,9 @@ async def test_transactions_round_trip(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     person = new_id()
-    record = tx("t1", terminal_id="T-99", masked_pan="123456xxxxxx1234")
+    record = booking("t1", terminal_id="T-99", masked_pan="123456xxxxxx1234")
     account = await link(vault, sessions, person, transactions=[record])
-    (stored,) = await read_all(vault, person)
+    (stored,) = await read_all(vault, sessions, person)
     assert stored.record == record
     assert stored.account_id == account
     assert stored.annotation is None
@@ -256,7 +270,7 @@ async def test_bank_data_is_not_stored_in_clear(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
+    await link(vault, sessions, person, transactions=[booking("t1")])
     async with sessions() as session:
         row = (await session.scalars(select(VaultTransaction))).one()
         account = (await session.scalars(select(VaultAccount))).one()
@@ -278,13 +292,15 @@ async def test_transactions_come_newest_first_within_dates_and_limit(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    records = [tx(f"t{day}", day=day) for day in (3, 10, 7, 20)]
+    records = [booking(f"t{day}", day=day) for day in (3, 10, 7, 20)]
     await link(vault, sessions, person, transactions=records)
-    everything = await read_all(vault, person)
+    everything = await read_all(vault, sessions, person)
     assert [s.record.key for s in everything] == ["t20", "t10", "t7", "t3"]
-    window = await read_all(vault, person, date_from=date(2026, 2, 7), date_to=date(2026, 2, 10))
+    window = await read_all(
+        vault, sessions, person, date_from=date(2026, 2, 7), date_to=date(2026, 2, 10)
+    )
     assert [s.record.key for s in window] == ["t10", "t7"]
-    assert [s.record.key for s in await read_all(vault, person, limit=1)] == ["t20"]
+    assert [s.record.key for s in await read_all(vault, sessions, person, limit=1)] == ["t20"]
 
 
 # -- tampering ----------------------------------------------------------------------------
@@ -294,8 +310,8 @@ async def test_changed_ciphertext_byte_fails_loudly(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
-    (stored,) = await read_all(vault, person)
+    await link(vault, sessions, person, transactions=[booking("t1")])
+    (stored,) = await read_all(vault, sessions, person)
     blob = bytearray((await stored_row(sessions, stored.id)).amount_ct)
     blob[-1] ^= 0x80
     await tamper(
@@ -305,32 +321,32 @@ async def test_changed_ciphertext_byte_fails_loudly(
         .values(amount_ct=bytes(blob)),
     )
     with pytest.raises(VaultIntegrityError):
-        await read_all(vault, person)
+        await read_all(vault, sessions, person)
 
 
 async def test_ciphertext_moved_to_another_person_fails(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     alice, bob = new_id(), new_id()
-    await link(vault, sessions, alice, transactions=[tx("t1", amount="-999.00")])
-    await link(vault, sessions, bob, transactions=[tx("t1")])
-    (alices,) = await read_all(vault, alice)
-    (bobs,) = await read_all(vault, bob)
+    await link(vault, sessions, alice, transactions=[booking("t1", amount="-999.00")])
+    await link(vault, sessions, bob, transactions=[booking("t1")])
+    (alices,) = await read_all(vault, sessions, alice)
+    (bobs,) = await read_all(vault, sessions, bob)
     stolen = (await stored_row(sessions, alices.id)).amount_ct
     await tamper(
         sessions,
         update(VaultTransaction).where(VaultTransaction.id == bobs.id).values(amount_ct=stolen),
     )
     with pytest.raises(VaultIntegrityError):
-        await read_all(vault, bob)
+        await read_all(vault, sessions, bob)
 
 
 async def test_ciphertext_moved_to_another_field_fails(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
-    (stored,) = await read_all(vault, person)
+    await link(vault, sessions, person, transactions=[booking("t1")])
+    (stored,) = await read_all(vault, sessions, person)
     row = await stored_row(sessions, stored.id)
     await tamper(
         sessions,
@@ -339,22 +355,22 @@ async def test_ciphertext_moved_to_another_field_fails(
         .values(counterparty_ct=row.remittance_ct),
     )
     with pytest.raises(VaultIntegrityError):
-        await read_all(vault, person)
+        await read_all(vault, sessions, person)
 
 
 async def test_ciphertext_moved_to_another_row_fails(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1"), tx("t2", amount="-1.00")])
-    first, second = await read_all(vault, person)
+    await link(vault, sessions, person, transactions=[booking("t1"), booking("t2", amount="-1.00")])
+    first, second = await read_all(vault, sessions, person)
     moved = (await stored_row(sessions, first.id)).amount_ct
     await tamper(
         sessions,
         update(VaultTransaction).where(VaultTransaction.id == second.id).values(amount_ct=moved),
     )
     with pytest.raises(VaultIntegrityError):
-        await read_all(vault, person)
+        await read_all(vault, sessions, person)
 
 
 async def test_account_details_moved_to_another_account_fail(
@@ -369,7 +385,12 @@ async def test_account_details_moved_to_another_account_fail(
         sessions, update(VaultAccount).where(VaultAccount.account_id == second).values(details=blob)
     )
     with pytest.raises(VaultIntegrityError):
-        await vault.read_accounts(person_id=person, actor="a", purpose=Purpose.USER_REQUEST)
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_accounts(
+                tx, person_id=person, actor="a", purpose=Purpose.USER_REQUEST
+            ),
+        )
 
 
 # -- master keys ------------------------------------------------------------------------------
@@ -379,17 +400,17 @@ async def test_vault_without_the_master_key_cannot_read(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
+    await link(vault, sessions, person, transactions=[booking("t1")])
     stranger = Vault(sessions, Keyring(new_master_key()), clock=clock)
     with pytest.raises(UnknownMasterKeyError):
-        await read_all(stranger, person)
+        await read_all(stranger, sessions, person)
 
 
 async def test_data_key_relabelled_to_another_master_key_fails(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], keyring: Keyring, clock: Clock
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
+    await link(vault, sessions, person, transactions=[booking("t1")])
     other = new_master_key()
     await tamper(
         sessions,
@@ -399,7 +420,7 @@ async def test_data_key_relabelled_to_another_master_key_fails(
     )
     confused = Vault(sessions, Keyring(other, (keyring.current,)), clock=clock)
     with pytest.raises(VaultIntegrityError):
-        await read_all(confused, person)
+        await read_all(confused, sessions, person)
 
 
 async def test_rotation_keeps_data_readable_under_the_new_key_only(
@@ -408,14 +429,14 @@ async def test_rotation_keeps_data_readable_under_the_new_key_only(
     old = keyring.current
     people = [new_id() for _ in range(3)]
     for person in people:
-        await link(vault, sessions, person, transactions=[tx("t1")])
+        await link(vault, sessions, person, transactions=[booking("t1")])
     new = new_master_key()
     assert await vault.rotate_master_key(new) == 3
     assert vault.keyring.current == new
     fresh = Vault(sessions, Keyring(new), clock=clock)
     for person in people:
-        assert [s.record for s in await read_all(fresh, person)] == [tx("t1")]
-        assert [s.record for s in await read_all(vault, person)] == [tx("t1")]
+        assert [s.record for s in await read_all(fresh, sessions, person)] == [booking("t1")]
+        assert [s.record for s in await read_all(vault, sessions, person)] == [booking("t1")]
     async with sessions() as session:
         row = await session.get_one(VaultDataKey, people[0])
     assert row.master_key_id == new.key_id
@@ -455,6 +476,52 @@ DENIALS: dict[str, dict[str, Any]] = {
 }
 
 
+async def test_a_read_stays_in_the_log_when_the_callers_unit_rolls_back(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_id()
+    await link(vault, sessions, person)
+    before = await audit_actions(sessions, person)
+
+    async def read_then_fail() -> None:
+        async with unit_of_work(sessions, InProcessBus()) as tx:
+            await vault.read_accounts(tx, person_id=person, actor="a", purpose=Purpose.USER_REQUEST)
+            raise RuntimeError("the caller failed after reading")
+
+    with pytest.raises(RuntimeError):
+        await read_then_fail()
+    assert await audit_actions(sessions, person) == [*before, "read"]
+    assert (await vault.verify_chain()).ok
+
+
+async def test_a_refused_read_the_caller_lets_through_is_logged_once(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_id()
+    await link(vault, sessions, person, purposes=frozenset({Purpose.USER_REQUEST}))
+    before = await audit_actions(sessions, person)
+    with pytest.raises(AccessDenied):
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_balances(
+                tx, person_id=person, actor="a", purpose=Purpose.PAYMENT
+            ),
+        )
+    assert await audit_actions(sessions, person) == [*before, "read_denied"]
+
+
+async def test_a_refused_read_the_caller_handles_is_logged_once(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = new_id()
+    await link(vault, sessions, person, purposes=frozenset({Purpose.USER_REQUEST}))
+    before = await audit_actions(sessions, person)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        with pytest.raises(AccessDenied):
+            await vault.read_balances(tx, person_id=person, actor="a", purpose=Purpose.PAYMENT)
+    assert await audit_actions(sessions, person) == [*before, "read_denied"]
+
+
 @pytest.mark.parametrize("reason", list(DENIALS))
 async def test_each_denied_read_leaves_one_entry_and_raises(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], reason: str
@@ -462,21 +529,21 @@ async def test_each_denied_read_leaves_one_entry_and_raises(
     person = new_id()
     account = await link(vault, sessions, person, **DENIALS[reason])
     if reason == "revoked":
-        async with db.transaction(sessions) as session:
+        async with unit_of_work(sessions, InProcessBus()) as tx:
             await vault.revoke(
-                session, person_id=person, account_ids=[account], reason="unlinked", actor="a"
+                tx, person_id=person, account_ids=[account], reason="unlinked", actor="a"
             )
     requested = new_id() if reason == "no grant" else account
     before = await audit_actions(sessions, person)
     with pytest.raises(AccessDenied) as raised:
-        await read_all(vault, person, account_ids=[requested])
+        await read_all(vault, sessions, person, account_ids=[requested])
     after = await audit_actions(sessions, person)
     assert after == [*before, "read_denied"]
     assert raised.value.reason is DenialReason(reason)
     assert raised.value.status == 403
     assert raised.value.code == "ACCESS_DENIED"
     assert reason in raised.value.detail
-    (entry, *_) = await vault.access_log(person_id=person)
+    (entry, *_) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert entry.what["reason"] == reason
     assert entry.purpose == Purpose.USER_REQUEST
 
@@ -485,10 +552,10 @@ async def test_someone_elses_account_is_denied_as_no_grant(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     alice, bob = new_id(), new_id()
-    bobs = await link(vault, sessions, bob, transactions=[tx("t1")])
+    bobs = await link(vault, sessions, bob, transactions=[booking("t1")])
     await link(vault, sessions, alice)
     with pytest.raises(AccessDenied) as raised:
-        await read_all(vault, alice, account_ids=[bobs])
+        await read_all(vault, sessions, alice, account_ids=[bobs])
     assert raised.value.reason == "no grant"
     assert await audit_actions(sessions, bob) == []
 
@@ -499,8 +566,11 @@ async def test_balances_need_the_balances_scope(
     person = new_id()
     account = await link(vault, sessions, person, scopes=frozenset({"transactions"}))
     with pytest.raises(AccessDenied, match="scope not granted"):
-        await vault.read_balances(
-            person_id=person, actor="a", purpose=Purpose.USER_REQUEST, account_ids=[account]
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_balances(
+                tx, person_id=person, actor="a", purpose=Purpose.USER_REQUEST, account_ids=[account]
+            ),
         )
 
 
@@ -508,16 +578,19 @@ async def test_unnamed_accounts_read_only_those_that_allow_it(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    allowed = await link(vault, sessions, person, transactions=[tx("a")])
+    allowed = await link(vault, sessions, person, transactions=[booking("a")])
     await link(
         vault,
         sessions,
         person,
         purposes=frozenset({Purpose.USER_REQUEST}),
-        transactions=[tx("b")],
+        transactions=[booking("b")],
     )
-    found = await vault.read_transactions(
-        person_id=person, actor="fraud", purpose=Purpose.FRAUD_PROTECTION
+    found = await in_unit(
+        sessions,
+        lambda tx: vault.read_transactions(
+            tx, person_id=person, actor="fraud", purpose=Purpose.FRAUD_PROTECTION
+        ),
     )
     assert [s.account_id for s in found] == [allowed]
 
@@ -528,7 +601,12 @@ async def test_unnamed_accounts_none_of_which_allow_it_are_denied(
     person = new_id()
     await link(vault, sessions, person, purposes=frozenset({Purpose.USER_REQUEST}))
     with pytest.raises(AccessDenied) as raised:
-        await vault.read_balances(person_id=person, actor="a", purpose=Purpose.PAYMENT)
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_balances(
+                tx, person_id=person, actor="a", purpose=Purpose.PAYMENT
+            ),
+        )
     assert raised.value.reason == "purpose not granted"
     assert (await audit_actions(sessions, person))[-1] == "read_denied"
 
@@ -538,11 +616,19 @@ async def test_unnamed_accounts_that_are_all_revoked_read_nothing(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.revoke(
-            session, person_id=person, account_ids=[account], reason="unlinked", actor="a"
+            tx, person_id=person, account_ids=[account], reason="unlinked", actor="a"
         )
-    assert await vault.read_accounts(person_id=person, actor="a", purpose=Purpose.PAYMENT) == []
+    assert (
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_accounts(
+                tx, person_id=person, actor="a", purpose=Purpose.PAYMENT
+            ),
+        )
+        == []
+    )
     assert (await audit_actions(sessions, person))[-1] == "read"
 
 
@@ -552,14 +638,19 @@ async def test_unnamed_accounts_skip_expired_grants(
     person = new_id()
     await link(vault, sessions, person, valid_until=TODAY - timedelta(days=1))
     live = await link(vault, sessions, person)
-    balances = await vault.read_balances(person_id=person, actor="a", purpose=Purpose.PAYMENT)
+    balances = await in_unit(
+        sessions,
+        lambda tx: vault.read_balances(tx, person_id=person, actor="a", purpose=Purpose.PAYMENT),
+    )
     assert list(balances) == [live]
 
 
-async def test_person_without_grants_reads_nothing(vault: Vault) -> None:
+async def test_person_without_grants_reads_nothing(
+    vault: Vault, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     person = new_id()
-    assert await read_all(vault, person) == []
-    (entry,) = await vault.access_log(person_id=person)
+    assert await read_all(vault, sessions, person) == []
+    (entry,) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.what["count"]) == ("read", 0)
 
 
@@ -568,11 +659,17 @@ async def test_grant_expires_after_its_last_day(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person, valid_until=TODAY)
-    assert await vault.read_balances(person_id=person, actor="a", purpose=Purpose.PAYMENT)
+    assert await in_unit(
+        sessions,
+        lambda tx: vault.read_balances(tx, person_id=person, actor="a", purpose=Purpose.PAYMENT),
+    )
     clock.now += timedelta(days=1)
     with pytest.raises(AccessDenied, match="expired"):
-        await vault.read_balances(
-            person_id=person, actor="a", purpose=Purpose.PAYMENT, account_ids=[account]
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_balances(
+                tx, person_id=person, actor="a", purpose=Purpose.PAYMENT, account_ids=[account]
+            ),
         )
 
 
@@ -583,7 +680,10 @@ async def test_only_purpose_members_are_accepted(
     person = new_id()
     await link(vault, sessions, person)
     with pytest.raises(TypeError):
-        await vault.read_accounts(person_id=person, actor="a", purpose=purpose)
+        await in_unit(
+            sessions,
+            lambda tx: vault.read_accounts(tx, person_id=person, actor="a", purpose=purpose),
+        )
     assert "read" not in await audit_actions(sessions, person)
     assert "read_denied" not in await audit_actions(sessions, person)
 
@@ -601,14 +701,18 @@ async def test_reads_are_audited_with_actor_purpose_and_no_bank_data(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     person = new_id()
-    account = await link(vault, sessions, person, bank_id="bank-b", transactions=[tx("t1")])
-    await vault.read_transactions(
-        person_id=person,
-        actor="agent:42",
-        purpose=Purpose.CUSTOMER_SUPPORT,
-        date_from=date(2026, 2, 1),
+    account = await link(vault, sessions, person, bank_id="bank-b", transactions=[booking("t1")])
+    await in_unit(
+        sessions,
+        lambda tx: vault.read_transactions(
+            tx,
+            person_id=person,
+            actor="agent:42",
+            purpose=Purpose.CUSTOMER_SUPPORT,
+            date_from=date(2026, 2, 1),
+        ),
     )
-    (entry, *_) = await vault.access_log(person_id=person)
+    (entry, *_) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.actor, entry.purpose) == (
         "read",
         "agent:42",
@@ -632,18 +736,18 @@ async def test_storing_without_a_grant_is_refused(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         with pytest.raises(AccessDenied):
-            await vault.store_account(session, person, details(new_id()))
+            await vault.store_account(tx, person, details(new_id()))
 
 
 async def test_grant_rejects_unknown_scopes(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         with pytest.raises(ValueError, match="scopes"):
             await vault.grant(
-                session,
+                tx,
                 person_id=new_id(),
                 account_id=new_id(),
                 bank_id="b",
@@ -658,15 +762,18 @@ async def test_renewed_grant_clears_the_revocation(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.revoke(
-            session, person_id=person, account_ids=[account], reason="unlinked", actor="a"
+            tx, person_id=person, account_ids=[account], reason="unlinked", actor="a"
         )
     await link(vault, sessions, person, account)
     assert [
         a.account_id
-        for a in await vault.read_accounts(
-            person_id=person, actor="a", purpose=Purpose.USER_REQUEST
+        for a in await in_unit(
+            sessions,
+            lambda tx: vault.read_accounts(
+                tx, person_id=person, actor="a", purpose=Purpose.USER_REQUEST
+            ),
         )
     ] == [account]
 
@@ -678,11 +785,11 @@ async def test_revoke_deletes_the_data_and_keeps_a_tombstone(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    kept = await link(vault, sessions, person, transactions=[tx("k")])
-    gone = await link(vault, sessions, person, transactions=[tx("g")])
-    async with db.transaction(sessions) as session:
+    kept = await link(vault, sessions, person, transactions=[booking("k")])
+    gone = await link(vault, sessions, person, transactions=[booking("g")])
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.revoke(
-            session, person_id=person, account_ids=[gone], reason="expired (bank)", actor="system"
+            tx, person_id=person, account_ids=[gone], reason="expired (bank)", actor="system"
         )
     async with sessions() as session:
         for model in (VaultAccount, VaultBalances, VaultTransaction):
@@ -691,7 +798,7 @@ async def test_revoke_deletes_the_data_and_keeps_a_tombstone(
             assert kept in rows
         grant = await session.get_one(VaultGrant, gone)
     assert grant.revoked_reason == "expired (bank)"
-    (entry, *_) = await vault.access_log(person_id=person)
+    (entry, *_) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.what["accounts"], entry.what["reason"]) == (
         "revoke",
         [gone],
@@ -703,10 +810,10 @@ async def test_revoke_leaves_other_peoples_accounts_alone(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     alice, bob = new_id(), new_id()
-    bobs = await link(vault, sessions, bob, transactions=[tx("t")])
-    async with db.transaction(sessions) as session:
-        await vault.revoke(session, person_id=alice, account_ids=[bobs], reason="x", actor="a")
-    assert len(await read_all(vault, bob)) == 1
+    bobs = await link(vault, sessions, bob, transactions=[booking("t")])
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.revoke(tx, person_id=alice, account_ids=[bobs], reason="x", actor="a")
+    assert len(await read_all(vault, sessions, bob)) == 1
 
 
 # -- sync -----------------------------------------------------------------------------------
@@ -717,15 +824,17 @@ async def test_apply_counts_added_modified_removed_unchanged(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    assert await sync(vault, sessions, person, account, [tx("a"), tx("b"), tx("c")]) == (
+    assert await sync(
+        vault, sessions, person, account, [booking("a"), booking("b"), booking("c")]
+    ) == (
         3,
         0,
         0,
         0,
     )
-    changed = [tx("a"), tx("b", amount="-13.00"), tx("d")]
+    changed = [booking("a"), booking("b", amount="-13.00"), booking("d")]
     assert await sync(vault, sessions, person, account, changed) == (1, 1, 1, 1)
-    assert {s.record.key for s in await read_all(vault, person)} == {"a", "b", "d"}
+    assert {s.record.key for s in await read_all(vault, sessions, person)} == {"a", "b", "d"}
 
 
 async def test_repeated_apply_adds_nothing(
@@ -733,29 +842,29 @@ async def test_repeated_apply_adds_nothing(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    records = [tx(f"t{n}", day=n % 28 + 1) for n in range(30)]
+    records = [booking(f"t{n}", day=n % 28 + 1) for n in range(30)]
     await sync(vault, sessions, person, account, records)
     assert await sync(vault, sessions, person, account, records) == (0, 0, 0, 30)
-    assert len(await read_all(vault, person)) == 30
+    assert len(await read_all(vault, sessions, person)) == 30
 
 
 async def test_pending_to_booked_keeps_id_and_annotation(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     person = new_id()
-    pending = tx("p1", status="pending", booking_date=None, amount="-20.00")
+    pending = booking("p1", status="pending", booking_date=None, amount="-20.00")
     account = await link(vault, sessions, person, transactions=[pending])
-    (before,) = await read_all(vault, person)
-    async with db.transaction(sessions) as session:
+    (before,) = await read_all(vault, sessions, person)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.annotate(
-            session, person_id=person, transaction_id=before.id, text="Geschenk", actor="p"
+            tx, person_id=person, transaction_id=before.id, text="Geschenk", actor="p"
         )
     clock.now += timedelta(hours=2)
     booked = replace(
         pending, status="booked", booking_date=date(2026, 2, 2), amount=Decimal("-21.00")
     )
     assert await sync(vault, sessions, person, account, [booked]) == (0, 1, 0, 0)
-    (after,) = await read_all(vault, person)
+    (after,) = await read_all(vault, sessions, person)
     assert after.id == before.id
     assert after.annotation == "Geschenk"
     assert after.record == booked
@@ -768,14 +877,14 @@ async def test_window_limits_what_is_removed(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    await sync(vault, sessions, person, account, [tx("old", day=1), tx("new", day=20)])
+    await sync(vault, sessions, person, account, [booking("old", day=1), booking("new", day=20)])
     assert await sync(vault, sessions, person, account, [], window_from=date(2026, 2, 10)) == (
         0,
         0,
         1,
         0,
     )
-    assert [s.record.key for s in await read_all(vault, person)] == ["old"]
+    assert [s.record.key for s in await read_all(vault, sessions, person)] == ["old"]
 
 
 async def test_undated_rows_count_as_inside_the_window(
@@ -783,8 +892,8 @@ async def test_undated_rows_count_as_inside_the_window(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    undated = tx("u", status="pending", booking_date=None, value_date=None)
-    await sync(vault, sessions, person, account, [undated, tx("old", day=1)])
+    undated = booking("u", status="pending", booking_date=None, value_date=None)
+    await sync(vault, sessions, person, account, [undated, booking("old", day=1)])
     assert await sync(vault, sessions, person, account, [], window_from=date(2026, 2, 10)) == (
         0,
         0,
@@ -798,9 +907,9 @@ async def test_duplicate_keys_collapse_to_the_last_record(
 ) -> None:
     person = new_id()
     account = await link(vault, sessions, person)
-    records = [tx("a", amount="-1.00"), tx("a", amount="-2.00")]
+    records = [booking("a", amount="-1.00"), booking("a", amount="-2.00")]
     assert await sync(vault, sessions, person, account, records) == (1, 0, 0, 0)
-    (stored,) = await read_all(vault, person)
+    (stored,) = await read_all(vault, sessions, person)
     assert stored.record.amount == Decimal("-2.00")
 
 
@@ -808,23 +917,23 @@ async def test_same_key_on_two_accounts_are_two_transactions(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("same")])
-    await link(vault, sessions, person, transactions=[tx("same")])
-    assert len(await read_all(vault, person)) == 2
+    await link(vault, sessions, person, transactions=[booking("same")])
+    await link(vault, sessions, person, transactions=[booking("same")])
+    assert len(await read_all(vault, sessions, person)) == 2
 
 
 async def test_annotation_can_be_cleared(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t")])
-    (stored,) = await read_all(vault, person)
+    await link(vault, sessions, person, transactions=[booking("t")])
+    (stored,) = await read_all(vault, sessions, person)
     for text in ("Notiz", None):
-        async with db.transaction(sessions) as session:
+        async with unit_of_work(sessions, InProcessBus()) as tx:
             await vault.annotate(
-                session, person_id=person, transaction_id=stored.id, text=text, actor="p"
+                tx, person_id=person, transaction_id=stored.id, text=text, actor="p"
             )
-    assert (await read_all(vault, person))[0].annotation is None
+    assert (await read_all(vault, sessions, person))[0].annotation is None
     assert (await audit_actions(sessions, person)).count("annotate") == 2
 
 
@@ -832,12 +941,12 @@ async def test_annotating_someone_elses_transaction_is_not_found(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     bob = new_id()
-    await link(vault, sessions, bob, transactions=[tx("t")])
-    (bobs,) = await read_all(vault, bob)
-    async with db.transaction(sessions) as session:
+    await link(vault, sessions, bob, transactions=[booking("t")])
+    (bobs,) = await read_all(vault, sessions, bob)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         with pytest.raises(Exception, match="No such transaction") as raised:
             await vault.annotate(
-                session, person_id=new_id(), transaction_id=bobs.id, text="x", actor="p"
+                tx, person_id=new_id(), transaction_id=bobs.id, text="x", actor="p"
             )
     assert getattr(raised.value, "status", None) == 404
 
@@ -849,38 +958,40 @@ async def test_events_are_appended_without_purpose(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.record_event(
-            session, person_id=person, actor="system:sync", action="sync", what={"added": 3}
+            tx, person_id=person, actor="system:sync", action="sync", what={"added": 3}
         )
-    (entry,) = await vault.access_log(person_id=person)
+    (entry,) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.purpose, entry.what) == ("sync", None, {"added": 3})
 
 
 async def test_events_cannot_pose_as_reads(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with db.transaction(sessions) as session:
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         with pytest.raises(ValueError, match="read"):
-            await vault.record_event(session, person_id=new_id(), actor="x", action="read", what={})
+            await vault.record_event(tx, person_id=new_id(), actor="x", action="read", what={})
 
 
 async def test_export_holds_everything_decrypted_and_is_audited(
     vault: Vault, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     person = new_id()
-    account = await link(vault, sessions, person, transactions=[tx("t1")])
-    revoked = await link(vault, sessions, person, transactions=[tx("t2")])
-    async with db.transaction(sessions) as session:
+    account = await link(vault, sessions, person, transactions=[booking("t1")])
+    revoked = await link(vault, sessions, person, transactions=[booking("t2")])
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.revoke(
-            session, person_id=person, account_ids=[revoked], reason="unlinked", actor="p"
+            tx, person_id=person, account_ids=[revoked], reason="unlinked", actor="p"
         )
-    (stored,) = await read_all(vault, person)
-    async with db.transaction(sessions) as session:
+    (stored,) = await read_all(vault, sessions, person)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
         await vault.annotate(
-            session, person_id=person, transaction_id=stored.id, text="Miete", actor="p"
+            tx, person_id=person, transaction_id=stored.id, text="Miete", actor="p"
         )
-    exported = await vault.export_person(person_id=person, actor=f"person:{person}")
+    exported = await in_unit(
+        sessions, lambda tx: vault.export_person(tx, person_id=person, actor=f"person:{person}")
+    )
     assert [g["account_id"] for g in exported["grants"]] == sorted([account, revoked])
     assert {g["account_id"]: g["revoked_reason"] for g in exported["grants"]}[revoked] == (
         "unlinked"
@@ -891,7 +1002,7 @@ async def test_export_holds_everything_decrypted_and_is_audited(
     assert transaction["amount"] == "-12.50"
     assert transaction["booking_date"] == "2026-02-01"
     assert transaction["annotation"] == "Miete"
-    (entry, *_) = await vault.access_log(person_id=person)
+    (entry, *_) = await in_session(sessions, lambda s: vault.access_log(s, person_id=person))
     assert (entry.action, entry.purpose) == ("export", Purpose.USER_REQUEST)
 
 
@@ -900,11 +1011,19 @@ async def test_access_log_pages_newest_first(
 ) -> None:
     person = new_id()
     for _ in range(4):
-        await read_all(vault, person)
-    page = await vault.access_log(person_id=person, limit=3)
+        await read_all(vault, sessions, person)
+    page = await in_session(sessions, lambda s: vault.access_log(s, person_id=person, limit=3))
     assert [e.seq for e in page] == [4, 3, 2]
-    assert [e.seq for e in await vault.access_log(person_id=person, before_seq=2)] == [1]
-    assert len(await vault.access_log(person_id=person, limit=None)) == 4
+    assert [
+        e.seq
+        for e in await in_session(
+            sessions, lambda s: vault.access_log(s, person_id=person, before_seq=2)
+        )
+    ] == [1]
+    assert (
+        len(await in_session(sessions, lambda s: vault.access_log(s, person_id=person, limit=None)))
+        == 4
+    )
 
 
 # -- erasure ----------------------------------------------------------------------------------
@@ -914,15 +1033,15 @@ async def test_erase_shreds_the_key_and_leaves_a_verifiable_chain(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], keyring: Keyring
 ) -> None:
     person, other = new_id(), new_id()
-    account = await link(vault, sessions, person, transactions=[tx("t1")])
-    await link(vault, sessions, other, transactions=[tx("t1")])
-    (stored,) = await read_all(vault, person)
+    account = await link(vault, sessions, person, transactions=[booking("t1")])
+    await link(vault, sessions, other, transactions=[booking("t1")])
+    (stored,) = await read_all(vault, sessions, person)
     snapshot = (await stored_row(sessions, stored.id)).amount_ct
     async with sessions() as session:
         old_key = await session.get_one(VaultDataKey, person)
 
-    async with db.transaction(sessions) as session:
-        await vault.erase_person(session, person_id=person, actor=f"person:{person}")
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.erase_person(tx, person_id=person, actor=f"person:{person}")
 
     async with sessions() as session:
         assert await session.get(VaultDataKey, person) is None
@@ -933,8 +1052,8 @@ async def test_erase_shreds_the_key_and_leaves_a_verifiable_chain(
             assert count == 0
     # The old wrapped key is gone from the database; a new key for the same person (or
     # anyone else's key) cannot open what was captured before the erasure.
-    async with db.transaction(sessions) as session:
-        await vault.ensure_person_key(session, person)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await vault.ensure_person_key(tx, person)
     async with sessions() as session:
         new_key = await session.get_one(VaultDataKey, person)
     assert new_key.wrapped != old_key.wrapped
@@ -944,25 +1063,27 @@ async def test_erase_shreds_the_key_and_leaves_a_verifiable_chain(
     with pytest.raises(VaultIntegrityError):
         fresh.open("transaction.amount", stored.id, snapshot)
     with pytest.raises(AccessDenied):
-        await read_all(vault, person, account_ids=[account])
-    assert await read_all(vault, person) == []
+        await read_all(vault, sessions, person, account_ids=[account])
+    assert await read_all(vault, sessions, person) == []
     report = await vault.verify_chain()
     assert report.ok
     assert "erase" in await audit_actions(sessions, person)
-    assert len(await read_all(vault, other)) == 1
+    assert len(await read_all(vault, sessions, other)) == 1
 
 
 async def test_erasure_in_another_process_is_respected_despite_the_key_cache(
     vault: Vault, sessions: async_sessionmaker[AsyncSession], keyring: Keyring, clock: Clock
 ) -> None:
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t1")])
-    assert len(await read_all(vault, person)) == 1  # the key is now cached
+    await link(vault, sessions, person, transactions=[booking("t1")])
+    assert len(await read_all(vault, sessions, person)) == 1  # the key is now cached
     elsewhere = Vault(sessions, keyring, clock=clock)
-    async with db.transaction(sessions) as session:
-        await elsewhere.erase_person(session, person_id=person, actor="system")
-    account = await link(vault, sessions, person, transactions=[tx("t2")])
-    assert [s.record.key for s in await read_all(vault, person, account_ids=[account])] == ["t2"]
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        await elsewhere.erase_person(tx, person_id=person, actor="system")
+    account = await link(vault, sessions, person, transactions=[booking("t2")])
+    assert [
+        s.record.key for s in await read_all(vault, sessions, person, account_ids=[account])
+    ] == ["t2"]
 
 
 # -- arbitrary records --------------------------------------------------------------------
@@ -1012,7 +1133,7 @@ async def test_any_records_round_trip(
 ) -> None:
     person = new_id()
     await link(vault, sessions, person, transactions=batch)
-    stored = await read_all(vault, person)
+    stored = await read_all(vault, sessions, person)
     assert sorted((s.record for s in stored), key=lambda r: r.key) == sorted(
         batch, key=lambda r: r.key
     )
@@ -1031,8 +1152,8 @@ async def test_vault_from_settings_uses_the_configured_master_key(
     vault = Vault.from_settings(sessions, settings, clock=clock)
     assert vault.keyring.current == key
     person = new_id()
-    await link(vault, sessions, person, transactions=[tx("t")])
-    assert len(await read_all(Vault(sessions, Keyring(key), clock=clock), person)) == 1
+    await link(vault, sessions, person, transactions=[booking("t")])
+    assert len(await read_all(Vault(sessions, Keyring(key), clock=clock), sessions, person)) == 1
 
 
 async def test_small_key_cache_still_serves_everyone(
@@ -1041,9 +1162,9 @@ async def test_small_key_cache_still_serves_everyone(
     vault = Vault(sessions, keyring, clock=clock, key_cache_size=1)
     people = [new_id() for _ in range(3)]
     for person in people:
-        await link(vault, sessions, person, transactions=[tx("t")])
+        await link(vault, sessions, person, transactions=[booking("t")])
     for person in [*people, *people]:
-        assert len(await read_all(vault, person)) == 1
+        assert len(await read_all(vault, sessions, person)) == 1
 
 
 @given(st.lists(st.none() | st.text()))

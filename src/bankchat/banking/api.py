@@ -273,23 +273,22 @@ async def sync_now(
 
 
 @router.get("/accounts", response_model=list[AccountOut], responses=_PROBLEMS)
-async def list_accounts(
-    me: CurrentPerson, platform: PlatformDep, session: SessionDep
-) -> list[AccountOut]:
+async def list_accounts(me: CurrentPerson, platform: PlatformDep, tx: TxDep) -> list[AccountOut]:
     """The caller's linked accounts with their latest balances (an audited read)."""
     actor = service.person_actor(me.person.id)
     accounts = await platform.vault.read_accounts(
-        person_id=me.person.id, actor=actor, purpose=Purpose.USER_REQUEST
+        tx, person_id=me.person.id, actor=actor, purpose=Purpose.USER_REQUEST
     )
     readable = {a.account_id for a in accounts}
     # Balances only of the accounts shared with balances; asking for more is a refusal.
     with_balances = [
         a.id
-        for a in await service.linked_accounts(session, me.person.id)
+        for a in await service.linked_accounts(tx.session, me.person.id)
         if "balances" in a.scopes and a.id in readable
     ]
     balances = (
         await platform.vault.read_balances(
+            tx,
             person_id=me.person.id,
             actor=actor,
             purpose=Purpose.USER_REQUEST,
@@ -323,6 +322,7 @@ async def list_accounts(
 async def list_transactions(
     me: CurrentPerson,
     platform: PlatformDep,
+    tx: TxDep,
     account_id: Annotated[list[Id] | None, Query(alias="accountId", max_length=50)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
@@ -330,6 +330,7 @@ async def list_transactions(
 ) -> list[TransactionOut]:
     """The caller's transactions, newest first (an audited read)."""
     stored = await platform.vault.read_transactions(
+        tx,
         person_id=me.person.id,
         actor=service.person_actor(me.person.id),
         purpose=Purpose.USER_REQUEST,
@@ -349,11 +350,11 @@ async def annotate_transaction(
     body: NoteRequest,
     me: CurrentPerson,
     platform: PlatformDep,
-    session: SessionDep,
+    tx: TxDep,
 ) -> Response:
     """Attach a note to a transaction (kept when the bank later books or changes it)."""
     await platform.vault.annotate(
-        session,
+        tx,
         person_id=me.person.id,
         transaction_id=transaction_id,
         text=body.note,

@@ -187,7 +187,7 @@ async def store_link(
         accounts=[],
     )
     session.add(connection)
-    await platform.vault.ensure_person_key(session, person_id)
+    await platform.vault.ensure_person_key(tx, person_id)
     for account in accounts:
         linked = LinkedAccount(
             id=str(uuid.uuid4()),
@@ -200,7 +200,7 @@ async def store_link(
         )
         connection.accounts.append(linked)
         await platform.vault.grant(
-            session,
+            tx,
             person_id=person_id,
             account_id=linked.id,
             bank_id=bank.id,
@@ -208,9 +208,9 @@ async def store_link(
             purposes=frozenset(Purpose(p) for p in attempt.purposes),
             valid_until=connection.valid_until,
         )
-        await platform.vault.store_account(session, person_id, account_details(linked, account))
+        await platform.vault.store_account(tx, person_id, account_details(linked, account))
     await platform.vault.record_event(
-        session,
+        tx,
         person_id=person_id,
         actor=person_actor(person_id),
         action="link",
@@ -325,7 +325,7 @@ async def end_connection(
     connection.revoked_at = platform.clock()
     connection.revoked_by = revoked_by.value
     await platform.vault.revoke(
-        tx.session,
+        tx,
         person_id=connection.person_id,
         account_ids=[a.id for a in connection.accounts],
         reason=revoked_by.value,

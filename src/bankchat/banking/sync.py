@@ -26,6 +26,7 @@ from bankchat.banking.psd2_client import Psd2Account, Psd2Client
 from bankchat.banking.psd2_errors import BudgetExhausted, Psd2Error, consent_gone
 from bankchat.events import SyncCompleted
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 from bankchat.vault.records import Balance, TransactionRecord
 
 logger = logging.getLogger(__name__)
@@ -184,8 +185,7 @@ async def sync_connection(
             report.error = exc.code
             logger.warning("sync of an account of %s failed: %s", connection_id, exc.code)
     async with platform.unit_of_work() as tx:
-        session = tx.session
-        connection = await service.locked_connection(session, connection_id)
+        connection = await service.locked_connection(tx.session, connection_id)
         if connection is None or not service.is_valid(connection):
             # Revoked while we were reading: what was read must not be stored.
             report.status = connection.status if connection else "unknown"
@@ -195,30 +195,32 @@ async def sync_connection(
             account = current.get(plan.account.id)
             if account is None:
                 continue
-            result = await _store(platform, session, person_id, account, balances, records, plan)
+            result = await _store(platform, tx, person_id, account, balances, records, plan)
             report.accounts.append(result)
             account.synced_through = today
             account.last_synced_at = platform.clock()
         connection.last_synced_at = platform.clock()
         connection.last_sync_error = report.error
-        summary = {
-            "accounts": [a.account_id for a in report.accounts if not a.deferred],
-            "added": report.added,
-            "modified": report.modified,
-            "removed": report.removed,
-        }
+        synced = [a.account_id for a in report.accounts if not a.deferred]
         await platform.vault.record_event(
-            session,
+            tx,
             person_id=person_id,
             actor=service.person_actor(person_id) if psu_ip else "system:sync",
             action="sync",
-            what={"bank": connection.bank_id, "connection": connection_id, **summary},
+            what={
+                "bank": connection.bank_id,
+                "connection": connection_id,
+                "accounts": synced,
+                "added": report.added,
+                "modified": report.modified,
+                "removed": report.removed,
+            },
         )
         tx.publish(
             SyncCompleted(
                 person_id=person_id,
                 connection_id=connection_id,
-                accounts=tuple(a.account_id for a in report.accounts if not a.deferred),
+                accounts=tuple(synced),
                 added=report.added,
                 modified=report.modified,
                 removed=report.removed,
@@ -251,7 +253,7 @@ async def _fetch(
 
 async def _store(
     platform: Platform,
-    session: AsyncSession,
+    tx: Tx,
     person_id: str,
     account: LinkedAccount,
     balances: list[Balance] | None,
@@ -260,10 +262,10 @@ async def _store(
 ) -> AccountSync:
     result = AccountSync(account.id)
     if balances is not None:
-        await platform.vault.store_balances(session, person_id, account.id, balances)
+        await platform.vault.store_balances(tx, person_id, account.id, balances)
     if records is not None:
         changes = await platform.vault.apply_transactions(
-            session,
+            tx,
             person_id=person_id,
             account_id=account.id,
             records=records,

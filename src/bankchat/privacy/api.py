@@ -36,16 +36,17 @@ _INVALID = problem_responses({422: "Invalid request (VALIDATION_FAILED)."})
 
 @router.get("/connections", response_model=list[PrivacyConnectionOut], responses=_PROBLEMS)
 async def connections(
-    me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    me: CurrentPerson, platform: PlatformDep, tx: TxDep
 ) -> list[PrivacyConnectionOut]:
     """Every connection with its scopes, purposes, expiry and the accounts it shares."""
     person_id = me.person.id
-    rows = await banking.list_connections(session, person_id)
+    rows = await banking.list_connections(tx.session, person_id)
     details = {}
     if any(banking.is_valid(c) for c in rows):
         details = {
             a.account_id: a
             for a in await platform.vault.read_accounts(
+                tx,
                 person_id=person_id,
                 actor=banking.person_actor(person_id),
                 purpose=Purpose.USER_REQUEST,
@@ -77,6 +78,7 @@ async def connections(
 async def access_log_route(
     me: CurrentPerson,
     platform: PlatformDep,
+    session: SessionDep,
     lang: Annotated[Literal["de", "en"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -84,7 +86,7 @@ async def access_log_route(
     """Who read what and why, newest first, in the person's language."""
     language = lang or me.person.language
     entries = await platform.vault.access_log(
-        person_id=me.person.id, limit=limit, before_seq=before
+        session, person_id=me.person.id, limit=limit, before_seq=before
     )
 
     return AccessLogOut(
@@ -109,9 +111,9 @@ async def access_log_route(
     responses={**_PROBLEMS, 200: {"content": {"application/json": {}}}},
     response_class=Response,
 )
-async def export(me: CurrentPerson, platform: PlatformDep, session: SessionDep) -> Response:
+async def export(me: CurrentPerson, platform: PlatformDep, tx: TxDep) -> Response:
     """Everything about the person as one JSON document (itself an audited read)."""
-    document = await service.export_everything(platform, session, me.person.id)
+    document = await service.export_everything(platform, tx, me.person.id)
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
         media_type="application/json",

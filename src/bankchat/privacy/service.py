@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bankchat.banking import flows
 from bankchat.banking import service as banking
 from bankchat.errors import DomainError
@@ -21,16 +19,15 @@ class ConfirmationMismatch(DomainError):
     code = "CONFIRMATION_MISMATCH"
 
 
-async def export_everything(
-    platform: Platform, session: AsyncSession, person_id: str
-) -> dict[str, Any]:
+async def export_everything(platform: Platform, tx: Tx, person_id: str) -> dict[str, Any]:
     """All the platform holds about the person, machine-readable (an audited read)."""
+    session = tx.session
     person = await identity.get_person(session, person_id)
     connections = await banking.list_connections(session, person_id)
     bank_data = await platform.vault.export_person(
-        person_id=person_id, actor=banking.person_actor(person_id)
+        tx, person_id=person_id, actor=banking.person_actor(person_id)
     )
-    log = await platform.vault.access_log(person_id=person_id, limit=None)
+    log = await platform.vault.access_log(session, person_id=person_id, limit=None)
     return {
         "format": "bankchat-export/1",
         "exportedAt": platform.clock().isoformat(),
@@ -88,7 +85,7 @@ async def erase_everything(
         raise ConfirmationMismatch("Type your email address to confirm erasing everything.")
     await flows.erase_person(platform, tx, person_id)
     await platform.vault.erase_person(
-        session, person_id=person_id, actor=banking.person_actor(person_id)
+        tx, person_id=person_id, actor=banking.person_actor(person_id)
     )
     await messaging.forget_person(session, person_id)
     await identity.erase_person(session, person_id)

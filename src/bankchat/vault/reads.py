@@ -2,8 +2,10 @@
 each read (or refused read) appended to the person's audit chain; and the export of
 everything the vault holds for a person.
 
-Each read runs in a transaction of its own, so its audit entry commits even when the read
-is refused.
+Each read runs in the caller's unit of work and appends its audit entry there; should
+that unit roll back (a refused read the caller does not catch, a later failure), the
+entry is appended again in a transaction of its own, so no read, allowed or refused, is
+missing from the log.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.db import transaction
+from bankchat.uow import Tx
 from bankchat.vault import audit
 from bankchat.vault.crypto import PersonCipher, VaultIntegrityError
 from bankchat.vault.data_keys import DataKeys
@@ -72,8 +75,39 @@ class AuditedReads:
         self._keys = keys
         self._clock = clock
 
+    async def _log(
+        self,
+        tx: Tx,
+        person_id: str,
+        actor: str,
+        action: str,
+        purpose: Purpose,
+        what: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Append the read's entry in ``tx``, and again on its own should ``tx`` roll back."""
+
+        async def append(session: AsyncSession) -> None:
+            await audit.append(
+                session,
+                person_id=person_id,
+                actor=actor,
+                action=action,
+                purpose=purpose,
+                what=what,
+                now=now,
+            )
+
+        async def append_alone() -> None:
+            async with transaction(self._sessions) as session:
+                await append(session)
+
+        await append(tx.session)
+        tx.after_rollback(append_alone)
+
     async def _audited_read(
         self,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -95,58 +129,42 @@ class AuditedReads:
             raise TypeError("account_ids must be a sequence of ids, not one string")
         requested = list(dict.fromkeys(account_ids)) if account_ids is not None else None
         now = self._clock()
-        async with transaction(self._sessions) as session:
-            grants = {
-                grant.account_id: grant
-                for grant in (
-                    await session.scalars(
-                        select(VaultGrant).where(VaultGrant.person_id == person_id)
-                    )
-                ).all()
+        session = tx.session
+        grants = {
+            grant.account_id: grant
+            for grant in (
+                await session.scalars(select(VaultGrant).where(VaultGrant.person_id == person_id))
+            ).all()
+        }
+        decision = decide(grants, requested, scope, purpose, now.date())
+        if decision.reason is not None:
+            action = "read_denied"
+            what: dict[str, Any] = {
+                "resource": resource,
+                "accounts": requested if requested is not None else [],
+                **details,
+                "reason": decision.reason.value,
             }
-            decision = decide(grants, requested, scope, purpose, now.date())
-            if decision.reason is not None:
-                what: dict[str, Any] = {
-                    "resource": resource,
-                    "accounts": requested if requested is not None else [],
-                    **details,
-                    "reason": decision.reason.value,
-                }
-                if decision.account_id is not None:
-                    what["account"] = decision.account_id
-                await audit.append(
-                    session,
-                    person_id=person_id,
-                    actor=actor,
-                    action="read_denied",
-                    purpose=purpose,
-                    what=what,
-                    now=now,
-                )
-            else:
-                result, count = await load(session, decision.allowed)
-                await audit.append(
-                    session,
-                    person_id=person_id,
-                    actor=actor,
-                    action="read",
-                    purpose=purpose,
-                    what={
-                        "resource": resource,
-                        "accounts": [grant.account_id for grant in decision.allowed],
-                        "banks": sorted({grant.bank_id for grant in decision.allowed}),
-                        **details,
-                        **(granted_details(decision.allowed) if granted_details else {}),
-                        "count": count,
-                    },
-                    now=now,
-                )
+            if decision.account_id is not None:
+                what["account"] = decision.account_id
+        else:
+            action = "read"
+            result, count = await load(session, decision.allowed)
+            what = {
+                "resource": resource,
+                "accounts": [grant.account_id for grant in decision.allowed],
+                "banks": sorted({grant.bank_id for grant in decision.allowed}),
+                **details,
+                **(granted_details(decision.allowed) if granted_details else {}),
+                "count": count,
+            }
+        await self._log(tx, person_id, actor, action, purpose, what, now)
         if decision.reason is not None:
             raise AccessDenied(resource, decision.reason, decision.account_id)
         return result
 
     async def read_accounts(
-        self, *, person_id: str, actor: str, purpose: Purpose
+        self, tx: Tx, *, person_id: str, actor: str, purpose: Purpose
     ) -> list[AccountDetails]:
         """The details of every account whose live grant allows ``purpose``."""
 
@@ -173,6 +191,7 @@ class AuditedReads:
             return accounts, len(accounts)
 
         return await self._audited_read(
+            tx,
             person_id=person_id,
             actor=actor,
             purpose=purpose,
@@ -184,6 +203,7 @@ class AuditedReads:
 
     async def read_balances(
         self,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -212,6 +232,7 @@ class AuditedReads:
             return result, sum(len(balances) for balances in result.values())
 
         return await self._audited_read(
+            tx,
             person_id=person_id,
             actor=actor,
             purpose=purpose,
@@ -222,7 +243,7 @@ class AuditedReads:
         )
 
     async def read_accounts_with_balances(
-        self, *, person_id: str, actor: str, purpose: Purpose
+        self, tx: Tx, *, person_id: str, actor: str, purpose: Purpose
     ) -> AccountsWithBalances:
         """``read_accounts`` and the balances of those accounts whose grant shares them, in
         one transaction with one audit entry (resource ``accounts_with_balances``; its
@@ -293,6 +314,7 @@ class AuditedReads:
             return AccountsWithBalances(accounts, balances), count
 
         return await self._audited_read(
+            tx,
             person_id=person_id,
             actor=actor,
             purpose=purpose,
@@ -305,6 +327,7 @@ class AuditedReads:
 
     async def read_transactions(
         self,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -340,6 +363,7 @@ class AuditedReads:
             return found, len(found)
 
         return await self._audited_read(
+            tx,
             person_id=person_id,
             actor=actor,
             purpose=purpose,
@@ -353,64 +377,62 @@ class AuditedReads:
             load=load,
         )
 
-    async def export_person(self, *, person_id: str, actor: str) -> dict[str, Any]:
+    async def export_person(self, tx: Tx, *, person_id: str, actor: str) -> dict[str, Any]:
         """Everything the vault holds for the person, decrypted into JSON-ready values.
 
         Grants are listed even when revoked or expired; their data is already gone.
         """
         now = self._clock()
-        async with transaction(self._sessions) as session:
-            grants = (
-                await session.scalars(
-                    select(VaultGrant)
-                    .where(VaultGrant.person_id == person_id)
-                    .order_by(VaultGrant.account_id)
-                )
-            ).all()
-            account_rows = (
-                await session.execute(
-                    select(VaultAccount.account_id, VaultAccount.details)
-                    .where(VaultAccount.person_id == person_id)
-                    .order_by(VaultAccount.account_id)
-                )
-            ).all()
-            balance_rows = (
-                await session.execute(
-                    select(VaultBalances.account_id, VaultBalances.balances)
-                    .where(VaultBalances.person_id == person_id)
-                    .order_by(VaultBalances.account_id)
-                )
-            ).all()
-            transaction_rows = (await session.execute(_transactions_query(person_id, None))).all()
-            accounts: list[dict[str, Any]] = []
-            balances: dict[str, list[dict[str, Any]]] = {}
-            transactions: list[dict[str, Any]] = []
-            if account_rows or balance_rows or transaction_rows:
-                cipher = await self._keys.existing_cipher(session, person_id)
-                accounts = [
-                    _open_account(cipher, row.account_id, row.details) for row in account_rows
-                ]
-                balances = {
-                    row.account_id: _open_balances(cipher, row.account_id, row.balances)
-                    for row in balance_rows
-                }
-                transactions = [
-                    stored.as_json() for stored in _decrypt_transactions(cipher, transaction_rows)
-                ]
-            await audit.append(
-                session,
-                person_id=person_id,
-                actor=actor,
-                action="export",
-                purpose=Purpose.USER_REQUEST,
-                what={
-                    "resource": "export",
-                    "accounts": [row.account_id for row in account_rows],
-                    "banks": sorted({grant.bank_id for grant in grants}),
-                    "count": len(transactions),
-                },
-                now=now,
+        session = tx.session
+        grants = (
+            await session.scalars(
+                select(VaultGrant)
+                .where(VaultGrant.person_id == person_id)
+                .order_by(VaultGrant.account_id)
             )
+        ).all()
+        account_rows = (
+            await session.execute(
+                select(VaultAccount.account_id, VaultAccount.details)
+                .where(VaultAccount.person_id == person_id)
+                .order_by(VaultAccount.account_id)
+            )
+        ).all()
+        balance_rows = (
+            await session.execute(
+                select(VaultBalances.account_id, VaultBalances.balances)
+                .where(VaultBalances.person_id == person_id)
+                .order_by(VaultBalances.account_id)
+            )
+        ).all()
+        transaction_rows = (await session.execute(_transactions_query(person_id, None))).all()
+        accounts: list[dict[str, Any]] = []
+        balances: dict[str, list[dict[str, Any]]] = {}
+        transactions: list[dict[str, Any]] = []
+        if account_rows or balance_rows or transaction_rows:
+            cipher = await self._keys.existing_cipher(session, person_id)
+            accounts = [_open_account(cipher, row.account_id, row.details) for row in account_rows]
+            balances = {
+                row.account_id: _open_balances(cipher, row.account_id, row.balances)
+                for row in balance_rows
+            }
+            transactions = [
+                stored.as_json() for stored in _decrypt_transactions(cipher, transaction_rows)
+            ]
+        await self._log(
+            tx,
+            person_id,
+            actor,
+            "export",
+            Purpose.USER_REQUEST,
+            {
+                "resource": "export",
+                "accounts": [row.account_id for row in account_rows],
+                "banks": sorted({grant.bank_id for grant in grants}),
+                "count": len(transactions),
+            },
+            now,
+        )
         return {
             "grants": [_grant_json(grant) for grant in grants],
             "accounts": accounts,

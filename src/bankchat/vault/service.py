@@ -9,10 +9,12 @@ and forwards to them:
 - ``reads``: the audited reads and the export;
 - ``audit``: the audit chain the person sees (``access_log``) and its verification.
 
-Writes (keys, grants, bank data, annotations, events) join the caller's transaction, so
-banking commits them together with its own rows. Reads run in a transaction of their own:
-they check the person's grants for the resource and the purpose, decrypt, and append one
-audit entry, which commits even when the read is refused.
+Every call that writes or reads bank data takes the caller's unit of work (``uow.Tx``):
+writes (keys, grants, bank data, annotations, events) commit together with the caller's
+own rows, and a read checks the person's grants for the resource and the purpose,
+decrypts, and appends one audit entry in the same transaction. If that transaction rolls
+back, the read's entry is written again in one of its own: a read that happened is
+always in the log, a refused one included.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bankchat.config import Settings
 from bankchat.db import transaction
+from bankchat.uow import Tx
 from bankchat.vault import audit
 from bankchat.vault.crypto import VaultIntegrityError
 from bankchat.vault.data_keys import DEFAULT_KEY_CACHE_SIZE, DataKeys
@@ -105,9 +108,9 @@ class Vault:
 
     # -- data keys ---------------------------------------------------------------------
 
-    async def ensure_person_key(self, session: AsyncSession, person_id: str) -> None:
+    async def ensure_person_key(self, tx: Tx, person_id: str) -> None:
         """Give the person a data key unless they have one."""
-        await self._keys.cipher(session, person_id, create=True)
+        await self._keys.cipher(tx.session, person_id, create=True)
 
     async def rotate_configured_master_key(self, settings: Settings) -> int:
         """Move every data key to the new master key; the number re-wrapped."""
@@ -121,7 +124,7 @@ class Vault:
 
     async def grant(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         person_id: str,
         account_id: str,
@@ -132,7 +135,7 @@ class Vault:
     ) -> None:
         """Record (or renew) what the person allowed for an account; clears a revocation."""
         await self._grants.grant(
-            session,
+            tx.session,
             person_id=person_id,
             account_id=account_id,
             bank_id=bank_id,
@@ -143,7 +146,7 @@ class Vault:
 
     async def revoke(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         person_id: str,
         account_ids: Sequence[str],
@@ -152,30 +155,28 @@ class Vault:
     ) -> None:
         """End the grants, delete the accounts' stored data, keep the grants as tombstones."""
         await self._grants.revoke(
-            session, person_id=person_id, account_ids=account_ids, reason=reason, actor=actor
+            tx.session, person_id=person_id, account_ids=account_ids, reason=reason, actor=actor
         )
 
     # -- storing bank data -------------------------------------------------------------
 
-    async def store_account(
-        self, session: AsyncSession, person_id: str, details: AccountDetails
-    ) -> None:
+    async def store_account(self, tx: Tx, person_id: str, details: AccountDetails) -> None:
         """Store (or replace) an account's details, encrypted."""
-        await self._store.store_account(session, person_id, details)
+        await self._store.store_account(tx.session, person_id, details)
 
     async def store_balances(
         self,
-        session: AsyncSession,
+        tx: Tx,
         person_id: str,
         account_id: str,
         balances: Sequence[Balance],
     ) -> None:
         """Store (or replace) an account's balances, encrypted."""
-        await self._store.store_balances(session, person_id, account_id, balances)
+        await self._store.store_balances(tx.session, person_id, account_id, balances)
 
     async def apply_transactions(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         person_id: str,
         account_id: str,
@@ -184,7 +185,7 @@ class Vault:
     ) -> SyncChanges:
         """Bring the account's stored transactions in line with what the bank reported."""
         return await self._store.apply_transactions(
-            session,
+            tx.session,
             person_id=person_id,
             account_id=account_id,
             records=records,
@@ -193,7 +194,7 @@ class Vault:
 
     async def annotate(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         person_id: str,
         transaction_id: str,
@@ -202,12 +203,12 @@ class Vault:
     ) -> None:
         """Set or clear the person's note on one of their transactions."""
         await self._store.annotate(
-            session, person_id=person_id, transaction_id=transaction_id, text=text, actor=actor
+            tx.session, person_id=person_id, transaction_id=transaction_id, text=text, actor=actor
         )
 
     async def record_event(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -216,23 +217,26 @@ class Vault:
     ) -> None:
         """Append an entry that is not a read (link, sync, export ...) to the person's chain."""
         await self._store.record_event(
-            session, person_id=person_id, actor=actor, action=action, what=what
+            tx.session, person_id=person_id, actor=actor, action=action, what=what
         )
 
-    async def erase_person(self, session: AsyncSession, *, person_id: str, actor: str) -> None:
+    async def erase_person(self, tx: Tx, *, person_id: str, actor: str) -> None:
         """Shred the person's data key, then delete all their vault rows (not the audit)."""
-        await self._store.erase_person(session, person_id=person_id, actor=actor)
+        await self._store.erase_person(tx.session, person_id=person_id, actor=actor)
 
     # -- reading -----------------------------------------------------------------------
 
     async def read_accounts(
-        self, *, person_id: str, actor: str, purpose: Purpose
+        self, tx: Tx, *, person_id: str, actor: str, purpose: Purpose
     ) -> list[AccountDetails]:
         """The details of every account whose live grant allows ``purpose``."""
-        return await self._reads.read_accounts(person_id=person_id, actor=actor, purpose=purpose)
+        return await self._reads.read_accounts(
+            tx, person_id=person_id, actor=actor, purpose=purpose
+        )
 
     async def read_balances(
         self,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -241,20 +245,21 @@ class Vault:
     ) -> dict[str, list[Balance]]:
         """Balances per account (an empty list where none are stored yet)."""
         return await self._reads.read_balances(
-            person_id=person_id, actor=actor, purpose=purpose, account_ids=account_ids
+            tx, person_id=person_id, actor=actor, purpose=purpose, account_ids=account_ids
         )
 
     async def read_accounts_with_balances(
-        self, *, person_id: str, actor: str, purpose: Purpose
+        self, tx: Tx, *, person_id: str, actor: str, purpose: Purpose
     ) -> AccountsWithBalances:
         """``read_accounts`` and the balances of those accounts whose grant shares them, in
         one transaction with one audit entry."""
         return await self._reads.read_accounts_with_balances(
-            person_id=person_id, actor=actor, purpose=purpose
+            tx, person_id=person_id, actor=actor, purpose=purpose
         )
 
     async def read_transactions(
         self,
+        tx: Tx,
         *,
         person_id: str,
         actor: str,
@@ -266,6 +271,7 @@ class Vault:
     ) -> list[StoredTransaction]:
         """Transactions newest first, optionally within [date_from, date_to] (inclusive)."""
         return await self._reads.read_transactions(
+            tx,
             person_id=person_id,
             actor=actor,
             purpose=purpose,
@@ -275,18 +281,22 @@ class Vault:
             limit=limit,
         )
 
-    async def export_person(self, *, person_id: str, actor: str) -> dict[str, Any]:
+    async def export_person(self, tx: Tx, *, person_id: str, actor: str) -> dict[str, Any]:
         """Everything the vault holds for the person, decrypted into JSON-ready values."""
-        return await self._reads.export_person(person_id=person_id, actor=actor)
+        return await self._reads.export_person(tx, person_id=person_id, actor=actor)
 
     # -- the audit chain ---------------------------------------------------------------
 
     async def access_log(
-        self, *, person_id: str, limit: int | None = 50, before_seq: int | None = None
+        self,
+        session: AsyncSession,
+        *,
+        person_id: str,
+        limit: int | None = 50,
+        before_seq: int | None = None,
     ) -> list[AuditEntryView]:
         """The person's audit entries, newest first (``limit`` None: all of them)."""
-        async with self._sessions() as session:
-            return await audit.entries(session, person_id, limit=limit, before_seq=before_seq)
+        return await audit.entries(session, person_id, limit=limit, before_seq=before_seq)
 
     async def verify_chain(self) -> ChainReport:
         """Verify every person's audit chain."""

@@ -44,9 +44,10 @@ async def has_linked_accounts(platform: Platform, person_id: str) -> bool:
 
 async def accounts_with_balances(platform: Platform, person_id: str) -> AccountsWithBalances:
     """The accounts and, where shared, their balances: one audited read."""
-    return await platform.vault.read_accounts_with_balances(
-        person_id=person_id, actor=ACTOR, purpose=PURPOSE
-    )
+    async with platform.unit_of_work() as tx:
+        return await platform.vault.read_accounts_with_balances(
+            tx, person_id=person_id, actor=ACTOR, purpose=PURPOSE
+        )
 
 
 async def transactions(
@@ -58,14 +59,16 @@ async def transactions(
     account_ids: list[str] | None = None,
 ) -> list[StoredTransaction]:
     """Transactions within [date_from, date_to], newest first."""
-    return await platform.vault.read_transactions(
-        person_id=person_id,
-        actor=ACTOR,
-        purpose=PURPOSE,
-        account_ids=account_ids,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    async with platform.unit_of_work() as tx:
+        return await platform.vault.read_transactions(
+            tx,
+            person_id=person_id,
+            actor=ACTOR,
+            purpose=PURPOSE,
+            account_ids=account_ids,
+            date_from=date_from,
+            date_to=date_to,
+        )
 
 
 def _words(text: str) -> set[str]:

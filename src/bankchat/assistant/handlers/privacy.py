@@ -34,7 +34,10 @@ async def privacy_access_log(turn: Turn) -> Reply:
     reply = Reply(turn)
     if asks_about_ads(turn.text):
         reply.say("privacy.no_ads")
-    entries = await turn.platform.vault.access_log(person_id=turn.person_id, limit=LOG_ENTRIES)
+    async with turn.platform.sessions() as session:
+        entries = await turn.platform.vault.access_log(
+            session, person_id=turn.person_id, limit=LOG_ENTRIES
+        )
     if not entries:
         return reply.say("privacy.log_empty").buttons(_privacy_button(turn))
 
