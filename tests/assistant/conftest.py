@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from bankchat.assistant import service
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Parse
 from bankchat.assistant.service import Incoming, Understands
 from bankchat.db import transaction
+from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID
 from bankchat.platform import Platform

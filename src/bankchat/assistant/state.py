@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
-from bankchat.assistant.nlu.intents import Language
+from bankchat.language import LANGUAGES, Language
 
 PENDING_TTL: Final = timedelta(minutes=10)
 CONTEXT_TTL: Final = timedelta(minutes=30)
@@ -153,7 +153,7 @@ class DialogueState:
             return cls()
         language = data.get("language")
         return cls(
-            language=language if language in ("de", "en") else None,
+            language=language if language in LANGUAGES else None,
             last=LastQuestion.from_json(data["last"]) if data.get("last") else None,
             pending=Pending.from_json(data["pending"]) if data.get("pending") else None,
             cursor=Cursor.from_json(data["cursor"]) if data.get("cursor") else None,

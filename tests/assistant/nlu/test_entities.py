@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bankchat.assistant.nlu.entities import extract_entities, find_entities
-from bankchat.assistant.nlu.intents import AccountType, Category, Intent, Language
+from bankchat.assistant.nlu.intents import AccountType, Category, Intent
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)
 REGISTRY = ("Lindenbank", "Kranich Bank", "Prairie Lantern Bank", "Bluefin Harbor Bank")

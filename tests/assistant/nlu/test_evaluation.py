@@ -10,8 +10,9 @@ import pytest
 
 from bankchat.assistant.nlu.evaluation import HELDOUT_BANKS, Confusion, Tally, evaluate
 from bankchat.assistant.nlu.examples import Example
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Parse
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)
 

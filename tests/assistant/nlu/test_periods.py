@@ -9,8 +9,8 @@ from babel.dates import format_date
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.periods import _MONTH_NAMES, find_period
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)  # a Monday
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from bankchat.assistant.nlu import Intent, Language, Nlu, Parse, load_nlu, pipeline
+from bankchat.assistant.nlu import Intent, Nlu, Parse, load_nlu, pipeline
 from bankchat.assistant.nlu.entities import extract_entities
 from bankchat.assistant.nlu.evaluation import HELDOUT_TODAY, evaluate
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, load_dataset
 from bankchat.assistant.nlu.model_cache import cache_path, load_or_build
+from bankchat.language import Language
 from tests.assistant.nlu.tiny_examples import write_tiny_examples
 
 TODAY = date(2026, 11, 23)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.replies import translate, translate_count
 from bankchat.assistant.state import DialogueState
+from bankchat.language import Language
 from bankchat.platform import Platform
 
 MAX_BUTTONS: Final = 10

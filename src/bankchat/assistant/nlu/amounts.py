@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.text import (
     Token,
     fold,
@@ -41,6 +40,7 @@ from bankchat.assistant.nlu.text import (
     shadow,
     tokenize,
 )
+from bankchat.language import Language
 
 CENT: Final = Decimal("0.01")
 

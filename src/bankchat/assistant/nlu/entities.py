@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any, Final
 
 from bankchat.assistant.nlu.amounts import AmountMatch, choose_amount, find_amounts
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.lexicon import (
     LexiconKind,
     LexiconMatch,
@@ -33,6 +33,7 @@ from bankchat.assistant.nlu.lexicon import (
 from bankchat.assistant.nlu.periods import PeriodMatch, find_period, year_period
 from bankchat.assistant.nlu.recipients import RecipientMatch, find_recipient
 from bankchat.assistant.nlu.text import overlaps, tokenize
+from bankchat.language import Language
 
 PAYMENT_INTENTS: Final = frozenset({Intent.SEND_MONEY, Intent.REQUEST_MONEY})
 MONEY_INTENTS: Final = PAYMENT_INTENTS | {

@@ -17,8 +17,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from bankchat.assistant.nlu.examples import Example
-from bankchat.assistant.nlu.intents import LANGUAGES, Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Parse
+from bankchat.language import LANGUAGES, Language
 
 #: The date the held-out periods are relative to.
 HELDOUT_TODAY = date(2026, 11, 23)

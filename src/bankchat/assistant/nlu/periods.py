@@ -42,7 +42,6 @@ from bankchat.assistant.nlu.amounts import (
     german_number_word,
     is_number_word,
 )
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.text import (
     Token,
     fold,
@@ -52,6 +51,7 @@ from bankchat.assistant.nlu.text import (
     tokenize,
     trie_pattern,
 )
+from bankchat.language import Language
 
 
 @dataclass(frozen=True, slots=True)

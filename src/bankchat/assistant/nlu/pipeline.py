@@ -12,9 +12,10 @@ from pathlib import Path
 from bankchat.assistant.nlu.classifier import IntentScorer, Prediction
 from bankchat.assistant.nlu.entities import extract_entities
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, read_files
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.model_cache import BuiltModel, load_or_build, model_digest
 from bankchat.assistant.nlu.result import Parse
+from bankchat.language import Language
 
 
 class Nlu:

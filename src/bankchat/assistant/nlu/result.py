@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.language import Language
 
 
 @dataclass(frozen=True, slots=True)
