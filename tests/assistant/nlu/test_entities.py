@@ -1,4 +1,5 @@
-"""``extract_entities``: the contract's JSON form of every entity, and which intent gets which."""
+"""``extract_entities``: every entity (checked in the contract's JSON form), and which intent
+gets which."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ REGISTRY = ("Lindenbank", "Kranich Bank", "Prairie Lantern Bank", "Bluefin Harbo
 
 
 def _entities(text: str, language: Language, intent: Intent) -> dict[str, Any]:
-    return extract_entities(text, language, intent, TODAY, REGISTRY)
+    return extract_entities(text, language, intent, TODAY, REGISTRY).to_json()
 
 
 @pytest.mark.parametrize(

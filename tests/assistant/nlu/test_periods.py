@@ -241,7 +241,7 @@ def test_period_span_cuts_the_utterance_as_written() -> None:
 def test_period_json_has_iso_dates() -> None:
     found = find_period("letzten Monat", "de", TODAY)
     assert found is not None
-    assert found.as_json() == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert found.period.to_json() == {"from": "2026-10-01", "to": "2026-10-31"}
 
 
 def test_since_a_day_still_to_come_is_no_period() -> None:

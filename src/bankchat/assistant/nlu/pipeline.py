@@ -90,7 +90,7 @@ class Nlu:
 
 def _nothing_said(text: str, language: Language) -> Parse:
     # Certain: there is nothing to act on.
-    return Parse(text, language, Intent.OUT_OF_SCOPE, 1.0, {})
+    return Parse(text, language, Intent.OUT_OF_SCOPE, 1.0)
 
 
 _loaded: dict[str, Nlu] = {}
