@@ -254,7 +254,7 @@ async def answer(
             now=now,
             text=text,
             intent=parse.intent,
-            entities=parse.entities.to_json(),
+            entities=parse.entities,
             state=state,
         )
         reply = await respond(turn, payload=payload, confidence=parse.confidence)
