@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from bankchat.assistant import service
-from bankchat.assistant.nlu.intents import Intent, Language
-from bankchat.assistant.nlu.result import Parse
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.result import Entities, Parse
 from bankchat.assistant.service import Incoming, Understands
 from bankchat.db import transaction
+from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID
 from bankchat.platform import Platform
@@ -108,7 +109,8 @@ class ScriptedNlu:
         confidence: float = 0.95,
         **entities: Any,
     ) -> None:
-        self.script[text] = Parse(text, language, intent, confidence, dict(entities))
+        """``entities`` in the contract's JSON form (``amount="12.50"``)."""
+        self.script[text] = Parse(text, language, intent, confidence, Entities.from_json(entities))
 
     def parse(
         self,
@@ -118,7 +120,7 @@ class ScriptedNlu:
         default_language: Language = "en",
         banks: Any = (),
     ) -> Parse:
-        return self.script.get(text) or Parse(text, default_language, Intent.OUT_OF_SCOPE, 0.2, {})
+        return self.script.get(text) or Parse(text, default_language, Intent.OUT_OF_SCOPE, 0.2)
 
 
 @dataclass

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from bankchat.assistant import service
 from bankchat.assistant.handlers.base import Reply, Turn
 from bankchat.assistant.models import AssistantState
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.replies import translate
+from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID
 from bankchat.platform import Platform

@@ -9,15 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bankchat.assistant.handlers.filters import (
-    TransactionFilter,
-    comparator_in,
-    direction_in,
-    last_days,
-    period_of,
-    this_month,
-    with_text_hints,
-)
+from bankchat.assistant.handlers.filters import TransactionFilter, last_days, this_month
+from bankchat.assistant.hints import Hints, comparator_in, direction_in
+from bankchat.assistant.nlu.intents import Category
+from bankchat.assistant.nlu.result import Entities, Period
 from bankchat.vault.records import StoredTransaction, TransactionRecord
 
 MOMENT = datetime(2026, 11, 20, tzinfo=UTC)
@@ -86,27 +81,25 @@ def test_direction_words_are_read(text: str, direction: str | None) -> None:
 
 
 def test_the_comparator_is_kept_only_with_an_amount() -> None:
-    assert with_text_hints({}, "mehr als 50 €") == {}
-    assert with_text_hints({"amount": "50.00"}, "mehr als 50 €") == {
-        "amount": "50.00",
-        "comparator": "gt",
-    }
+    assert Hints.read("mehr als 50 €", Entities()) == Hints()
+    assert Hints.read("mehr als 50 €", Entities(amount=Decimal("50.00"))) == Hints("gt")
 
 
-def test_a_named_period_is_used() -> None:
-    entities = {"period": {"from": "2026-10-01", "to": "2026-10-31"}}
-    assert period_of(entities, this_month(date(2026, 11, 23))) == (
-        date(2026, 10, 1),
-        date(2026, 10, 31),
-    )
+def test_hints_survive_their_json_form() -> None:
+    hints = Hints("le", "out")
+    assert hints.to_json() == {"comparator": "le", "direction": "out"}
+    assert Hints.from_json({"amount": "5.00", **hints.to_json()}) == hints
+    assert Hints.from_json({"comparator": "most", "direction": 1}) == Hints()
 
 
-def test_without_a_period_the_default_is_used() -> None:
-    assert period_of({}, last_days(date(2026, 11, 23))) == (date(2026, 10, 25), date(2026, 11, 23))
+def test_the_default_periods() -> None:
+    today = date(2026, 11, 23)
+    assert last_days(today) == Period(date(2026, 10, 25), today)
+    assert this_month(today) == Period(date(2026, 11, 1), today)
 
 
 def test_the_merchant_matches_any_case_in_merchant_counterparty_or_remittance() -> None:
-    wanted = TransactionFilter.of({"merchant": "amazon"})
+    wanted = TransactionFilter.of(Entities(merchant="amazon"))
     assert wanted.matches(stored("-5", merchant="AMAZON EU"))
     assert wanted.matches(stored("-5", counterparty_name="Amazon Payments"))
     assert wanted.matches(stored("-5", remittance="Bestellung bei Amazon 123"))
@@ -114,31 +107,31 @@ def test_the_merchant_matches_any_case_in_merchant_counterparty_or_remittance() 
 
 
 def test_a_plain_amount_matches_exactly_either_way() -> None:
-    wanted = TransactionFilter.of({"amount": "12.50"})
+    wanted = TransactionFilter.of(Entities(amount=Decimal("12.50")))
     assert wanted.matches(stored("-12.50"))
     assert wanted.matches(stored("12.50"))
     assert not wanted.matches(stored("-12.51"))
 
 
 def test_over_an_amount_means_strictly_more() -> None:
-    wanted = TransactionFilter.of({"amount": "50.00", "comparator": "gt"})
+    wanted = TransactionFilter.of(Entities(amount=Decimal("50.00")), Hints("gt"))
     assert wanted.matches(stored("-50.01"))
     assert not wanted.matches(stored("-50.00"))
 
 
 def test_the_direction_keeps_only_incoming_or_outgoing() -> None:
-    incoming = TransactionFilter.of({"direction": "in"})
+    incoming = TransactionFilter.of(Entities(), Hints(direction="in"))
     assert incoming.matches(stored("10"))
     assert not incoming.matches(stored("-10"))
 
 
 def test_the_income_category_means_incoming_money() -> None:
-    wanted = TransactionFilter.of({"category": "income"})
+    wanted = TransactionFilter.of(Entities(category=Category.INCOME))
     assert wanted.matches(stored("2500", remittance="Gehalt"))
     assert not wanted.matches(stored("-20", remittance="Gehalt zurück"))
 
 
 def test_a_named_currency_keeps_only_that_currency() -> None:
-    wanted = TransactionFilter.of({"currency": "USD"})
+    wanted = TransactionFilter.of(Entities(currency="USD"))
     assert wanted.matches(stored("-3", currency="USD"))
     assert not wanted.matches(stored("-3"))

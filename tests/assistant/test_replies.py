@@ -16,7 +16,8 @@ import bankchat.assistant
 from bankchat.assistant import replies
 from bankchat.assistant.handlers import MONEY_SLOTS
 from bankchat.assistant.handlers.base import DEFAULT_SUGGESTIONS
-from bankchat.assistant.nlu.intents import LANGUAGES, Category
+from bankchat.assistant.nlu.intents import Category
+from bankchat.language import LANGUAGES
 
 SOURCE = Path(bankchat.assistant.__file__).parent
 TRANSLATING = {"say": 0, "t": 0, "translate": 1}

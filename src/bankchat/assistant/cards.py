@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from bankchat.assistant.nlu.intents import Language
+from bankchat.language import Language
 from bankchat.vault.records import decimal_text
 
 CardType = Literal["balance", "transactions", "spending", "confirmation"]

@@ -23,9 +23,10 @@ from bankchat.assistant.handlers import (
     transactions,
 )
 from bankchat.assistant.handlers.base import DEFAULT_SUGGESTIONS, Reply, Turn, suggestions
-from bankchat.assistant.handlers.filters import with_text_hints
 from bankchat.assistant.handlers.not_yet import understood_amount
+from bankchat.assistant.hints import Hints
 from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.result import Entities
 from bankchat.assistant.state import Pending, ask_slot, remember_question
 from bankchat.vault.service import AccessDenied
 
@@ -39,16 +40,16 @@ FOLLOW_UP_MAX_WORDS: Final = 6
 ENTITIES_ONLY_WORDS: Final = 3
 RECIPIENT_MAX_LENGTH: Final = 70
 
-# Entity keys a follow-up may change, in groups that replace each other: a new merchant
-# drops the old category, a new bank the old account type, and so on.
+# Entities a follow-up may change, in groups that replace each other: a new merchant drops
+# the old category, a new bank the old account type, and so on. A new amount (or currency)
+# brings its own comparator or none; a new direction replaces the old one.
 FOLLOW_UP_GROUPS: Final[tuple[tuple[str, ...], ...]] = (
     ("period",),
     ("merchant", "category"),
-    ("amount", "currency", "comparator"),
+    ("amount", "currency"),
     ("account_type", "bank"),
-    ("direction",),
 )
-FOLLOW_UP_KEYS: Final = frozenset(key for group in FOLLOW_UP_GROUPS for key in group)
+FOLLOW_UP_ENTITIES: Final = frozenset(name for group in FOLLOW_UP_GROUPS for name in group)
 
 _WORDS: Final = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _FOLLOW_UP_START: Final = re.compile(
@@ -128,18 +129,26 @@ def is_no(turn: Turn) -> bool:
     return turn.intent is Intent.DENY or is_cancel(turn.text)
 
 
-def merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The last question's entities with the new ones in place of their group."""
-    merged = dict(previous)
+def _holds(entities: Entities, name: str) -> bool:
+    """Whether ``entities`` hold the entity called ``name`` (a slot's name, say)."""
+    return getattr(entities, name, None) is not None
+
+
+def merge_follow_up(
+    previous: tuple[Entities, Hints], new: tuple[Entities, Hints]
+) -> tuple[Entities, Hints]:
+    """The last question's entities and hints with the new ones in place of their group."""
+    (entities, hints), (new_entities, new_hints) = previous, new
+    changes: dict[str, Any] = {}
     for group in FOLLOW_UP_GROUPS:
-        if any(key in new for key in group):
-            for key in group:
-                merged.pop(key, None)
-            merged.update({key: new[key] for key in group if key in new})
-    return merged
+        if any(_holds(new_entities, name) for name in group):
+            changes.update({name: getattr(new_entities, name) for name in group})
+    comparator = new_hints.comparator if "amount" in changes else hints.comparator
+    direction = new_hints.direction or hints.direction
+    return replace(entities, **changes), Hints(comparator, direction)
 
 
-def follow_up_of(turn: Turn, confidence: float) -> tuple[Intent, dict[str, Any]] | None:
+def follow_up_of(turn: Turn, confidence: float) -> tuple[Intent, Entities, Hints] | None:
     """The last data question again with this message's entities, if this is a follow-up.
 
     It is one if it names something to change and either the model is unsure what it is,
@@ -150,10 +159,9 @@ def follow_up_of(turn: Turn, confidence: float) -> tuple[Intent, dict[str, Any]]
     last = turn.state.last
     if last is None:
         return None
-    new = {
-        k: v for k, v in with_text_hints(turn.entities, turn.text).items() if k in FOLLOW_UP_KEYS
-    }
-    if not new:
+    hints = Hints.read(turn.text, turn.entities)
+    changes = any(_holds(turn.entities, name) for name in FOLLOW_UP_ENTITIES)
+    if not changes and hints.direction is None:
         return None
     words = len(words_of(turn.text))
     weak = turn.intent is Intent.OUT_OF_SCOPE or confidence < WEAK_CONFIDENCE
@@ -163,7 +171,8 @@ def follow_up_of(turn: Turn, confidence: float) -> tuple[Intent, dict[str, Any]]
     asks_nothing_else = turn.intent.value == last.intent or turn.intent in _SMALL_TALK
     if not (weak or (reads_like_one and asks_nothing_else)):
         return None
-    return Intent(last.intent), merge_follow_up(last.entities, new)
+    entities, hints = merge_follow_up((last.entities, last.hints), (turn.entities, hints))
+    return Intent(last.intent), entities, hints
 
 
 async def respond(turn: Turn, *, payload: str | None = None, confidence: float = 1.0) -> Reply:
@@ -192,17 +201,14 @@ async def respond(turn: Turn, *, payload: str | None = None, confidence: float =
         return Reply(turn).say("cancel.nothing").buttons(suggestions(turn, DEFAULT_SUGGESTIONS))
     follow_up = follow_up_of(turn, confidence)
     if follow_up is not None:
-        intent, entities = follow_up
-        return await _data_question(turn.with_intent(intent, entities))
+        return await _data_question(turn.with_intent(*follow_up))
     return await dispatch(turn)
 
 
 async def dispatch(turn: Turn) -> Reply:
     """The handler of the turn's intent, after the checks its family needs."""
     if turn.intent in DATA_INTENTS:
-        return await _data_question(
-            turn.with_intent(turn.intent, with_text_hints(turn.entities, turn.text))
-        )
+        return await _data_question(replace(turn, hints=Hints.read(turn.text, turn.entities)))
     if turn.intent in MONEY_SLOTS:
         return await _money(turn, turn.intent, turn.entities, attempts=0)
     return await HANDLERS[turn.intent](turn)
@@ -223,7 +229,9 @@ async def _data_question(turn: Turn) -> Reply:
             .say("data.not_shared")
             .buttons([(turn.t("privacy.button"), connections.PRIVACY_PAGE)])
         )
-    return reply.keep(remember_question(reply.state, turn.intent.value, turn.entities, turn.now))
+    return reply.keep(
+        remember_question(reply.state, turn.intent.value, turn.entities, turn.hints, turn.now)
+    )
 
 
 # -- buttons ----------------------------------------------------------------------------
@@ -261,7 +269,8 @@ async def _more(turn: Turn, cursor_id: str) -> Reply:
     if not await bank_data.has_linked_accounts(turn.platform, turn.person_id):
         return await connections.no_bank(replace(turn, state=replace(turn.state, cursor=None)))
     try:
-        return await transactions.page(turn, cursor.entities, offset=cursor.offset)
+        listed = replace(turn, entities=cursor.entities, hints=cursor.hints)
+        return await transactions.page(listed, offset=cursor.offset)
     except AccessDenied:
         return Reply(turn, replace(turn.state, cursor=None)).say("data.not_shared")
 
@@ -282,9 +291,9 @@ async def _confirmed(turn: Turn, pending: Pending) -> Reply:
 
 def _changes_topic(turn: Turn, pending: Pending, confidence: float) -> bool:
     """Whether a message while a slot is open asks something else instead of answering."""
-    if pending.slot in turn.entities:
+    if pending.slot is not None and _holds(turn.entities, pending.slot):
         return False
-    if pending.slot == "connection" and "bank" in turn.entities:
+    if pending.slot == "connection" and turn.entities.bank is not None:
         return False
     return (
         turn.intent.value != pending.intent
@@ -297,15 +306,20 @@ async def _fill_slot(turn: Turn, pending: Pending) -> Reply:
     if pending.slot == "connection":
         return await connections.fill_connection(turn, pending)
     intent = Intent(pending.intent)
-    entities = dict(pending.entities)
-    for key in ("amount", "currency", "recipient"):
-        if key in turn.entities and key not in entities:
-            entities[key] = turn.entities[key]
-    if pending.slot == "recipient" and "recipient" not in entities:
+    known = pending.entities
+    entities = replace(
+        known,
+        **{
+            name: getattr(turn.entities, name)
+            for name in ("amount", "currency", "recipient")
+            if not _holds(known, name)
+        },
+    )
+    if pending.slot == "recipient" and entities.recipient is None:
         written = recipient_as_written(turn.text)
         if written:
-            entities["recipient"] = written
-    if pending.slot in entities:
+            entities = replace(entities, recipient=written)
+    if pending.slot is not None and _holds(entities, pending.slot):
         return await _money(turn, intent, entities, attempts=0)
     if pending.attempts >= 1:
         return Reply(turn, replace(turn.state, pending=None)).say("money.gave_up")
@@ -320,9 +334,9 @@ def recipient_as_written(text: str) -> str | None:
     return name
 
 
-async def _money(turn: Turn, intent: Intent, entities: dict[str, Any], *, attempts: int) -> Reply:
+async def _money(turn: Turn, intent: Intent, entities: Entities, *, attempts: int) -> Reply:
     """Ask for the first missing slot of a money request, or repeat it when complete."""
-    missing = [slot for slot in MONEY_SLOTS[intent] if slot not in entities]
+    missing = [slot for slot in MONEY_SLOTS[intent] if not _holds(entities, slot)]
     if not missing:
         done = replace(turn, state=replace(turn.state, pending=None))
         return await HANDLERS[intent](done.with_intent(intent, entities))
@@ -331,8 +345,8 @@ async def _money(turn: Turn, intent: Intent, entities: dict[str, Any], *, attemp
     reply = Reply(turn, state)
     asked = replace(turn, entities=entities)
     again = "_again" if attempts else ""
-    if slot == "amount" and "recipient" in entities:
-        return reply.say(f"{intent.value}.ask_amount_of{again}", recipient=entities["recipient"])
+    if slot == "amount" and entities.recipient is not None:
+        return reply.say(f"{intent.value}.ask_amount_of{again}", recipient=entities.recipient)
     if slot == "amount":
         return reply.say(f"{intent.value}.ask_amount{again}")
     return reply.say(f"{intent.value}.ask_recipient{again}", amount=understood_amount(asked))

@@ -19,7 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
-from bankchat.assistant.nlu.intents import LANGUAGES, Language
+from bankchat.language import LANGUAGES, Language
 
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 DOMAIN: Final = "assistant"

@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bankchat.assistant import dialogue
 from bankchat.assistant.handlers.base import Reply, Turn
 from bankchat.assistant.models import AssistantState
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.result import Parse
 from bankchat.assistant.state import DialogueState
 from bankchat.errors import NotFound
 from bankchat.events import Event, MessageStored
 from bankchat.identity import service as identity
+from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID, SYSTEM_ID
 from bankchat.platform import Platform
@@ -254,7 +254,7 @@ async def answer(
             now=now,
             text=text,
             intent=parse.intent,
-            entities=dict(parse.entities),
+            entities=parse.entities,
             state=state,
         )
         reply = await respond(turn, payload=payload, confidence=parse.confidence)

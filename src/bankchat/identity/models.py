@@ -4,7 +4,6 @@ that the rate limit counts. Migration 0002 creates exactly these."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import (
     Boolean,
@@ -17,8 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bankchat.db import Base, UtcDateTime
-
-Language = Literal["de", "en"]
+from bankchat.language import Language as Language  # re-exported: the identity API uses it
 
 
 class Person(Base):

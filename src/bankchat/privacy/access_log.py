@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 
+from bankchat.language import Language
 from bankchat.vault.denials import DenialReason
 from bankchat.vault.records import AuditEntryView
-
-Language = Literal["de", "en"]
 
 _RESOURCES: dict[str, dict[Language, str]] = {
     "accounts": {"en": "your account details", "de": "deine Kontodaten"},

@@ -18,7 +18,7 @@ from bankchat.assistant.nlu.amounts import (
     german_number_word,
     parse_number,
 )
-from bankchat.assistant.nlu.intents import Language
+from bankchat.language import Language
 
 
 def _amount(text: str, language: Language) -> tuple[str, str | None] | None:

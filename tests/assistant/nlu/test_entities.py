@@ -1,4 +1,5 @@
-"""``extract_entities``: the contract's JSON form of every entity, and which intent gets which."""
+"""``extract_entities``: every entity (checked in the contract's JSON form), and which intent
+gets which."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bankchat.assistant.nlu.entities import extract_entities, find_entities
-from bankchat.assistant.nlu.intents import AccountType, Category, Intent, Language
+from bankchat.assistant.nlu.intents import AccountType, Category, Intent
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)
 REGISTRY = ("Lindenbank", "Kranich Bank", "Prairie Lantern Bank", "Bluefin Harbor Bank")
 
 
 def _entities(text: str, language: Language, intent: Intent) -> dict[str, Any]:
-    return extract_entities(text, language, intent, TODAY, REGISTRY)
+    return extract_entities(text, language, intent, TODAY, REGISTRY).to_json()
 
 
 @pytest.mark.parametrize(

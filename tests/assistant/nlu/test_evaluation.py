@@ -10,8 +10,9 @@ import pytest
 
 from bankchat.assistant.nlu.evaluation import HELDOUT_BANKS, Confusion, Tally, evaluate
 from bankchat.assistant.nlu.examples import Example
-from bankchat.assistant.nlu.intents import Intent, Language
-from bankchat.assistant.nlu.result import Parse
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.result import Entities, Parse
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)
 
@@ -38,7 +39,7 @@ class ScriptedNlu:
         parses = []
         for text in texts:
             intent, entities = self.answers[text]
-            parses.append(Parse(text, default_language, intent, 0.5, dict(entities)))
+            parses.append(Parse(text, default_language, intent, 0.5, Entities.from_json(entities)))
         return parses
 
     def detect_language(self, text: str, default: Language) -> Language:

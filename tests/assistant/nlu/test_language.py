@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bankchat.assistant.nlu.examples import load_dataset
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.language import LanguageDetector, detect_language
+from bankchat.language import Language
 from tests.assistant.nlu.tiny_examples import write_tiny_examples
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.lexicon import (
     LexiconKind,
     find_lexicon_matches,
@@ -12,6 +11,7 @@ from bankchat.assistant.nlu.lexicon import (
     first_of,
 )
 from bankchat.assistant.nlu.text import tokenize
+from bankchat.language import Language
 
 REGISTRY = ("Lindenbank", "Kranich Bank", "Prairie Lantern Bank", "Bluefin Harbor Bank")
 

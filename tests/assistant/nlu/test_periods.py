@@ -9,8 +9,8 @@ from babel.dates import format_date
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bankchat.assistant.nlu.intents import Language
 from bankchat.assistant.nlu.periods import _MONTH_NAMES, find_period
+from bankchat.language import Language
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -241,7 +241,7 @@ def test_period_span_cuts_the_utterance_as_written() -> None:
 def test_period_json_has_iso_dates() -> None:
     found = find_period("letzten Monat", "de", TODAY)
     assert found is not None
-    assert found.as_json() == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert found.period.to_json() == {"from": "2026-10-01", "to": "2026-10-31"}
 
 
 def test_since_a_day_still_to_come_is_no_period() -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from bankchat.assistant.nlu import Intent, Language, Nlu, Parse, load_nlu, pipeline
+from bankchat.assistant.nlu import Intent, Nlu, Parse, load_nlu, pipeline
 from bankchat.assistant.nlu.entities import extract_entities
 from bankchat.assistant.nlu.evaluation import HELDOUT_TODAY, evaluate
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, load_dataset
 from bankchat.assistant.nlu.model_cache import cache_path, load_or_build
+from bankchat.assistant.nlu.result import Entities
+from bankchat.language import Language
 from tests.assistant.nlu.tiny_examples import write_tiny_examples
 
 TODAY = date(2026, 11, 23)
@@ -60,14 +62,14 @@ def test_today_and_banks_reach_the_entity_extractor(
 ) -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def recording(*args: Any) -> dict[str, Any]:
+    def recording(*args: Any) -> Entities:
         calls.append(args)
-        return {"bank": "Lindenbank"}
+        return Entities(bank="Lindenbank")
 
     monkeypatch.setattr(pipeline, "extract_entities", recording)
     parse = nlu.parse("kontostand bei der lindenbank", today=TODAY, banks=["Lindenbank"])
     assert calls == [("kontostand bei der lindenbank", "de", parse.intent, TODAY, ["Lindenbank"])]
-    assert parse.entities == {"bank": "Lindenbank"}
+    assert parse.entities == Entities(bank="Lindenbank")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\t"])
@@ -76,7 +78,7 @@ def test_a_blank_text_is_out_of_scope_without_entities(
     nlu: Nlu, text: str, default: Language
 ) -> None:
     parse = nlu.parse(text, today=TODAY, default_language=default)
-    assert parse == Parse(text, default, Intent.OUT_OF_SCOPE, 1.0, {})
+    assert parse == Parse(text, default, Intent.OUT_OF_SCOPE, 1.0, Entities())
 
 
 def test_the_language_is_detected_whatever_the_default(nlu: Nlu) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bankchat.assistant.nlu.amounts import find_amount
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.recipients import find_recipient
+from bankchat.language import Language
 
 
 def _recipient(text: str, language: Language, intent: Intent = Intent.SEND_MONEY) -> str | None:

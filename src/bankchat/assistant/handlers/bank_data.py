@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
+from bankchat.assistant.nlu.result import Entities
 from bankchat.banking import service as banking
 from bankchat.platform import Platform
 from bankchat.vault.purposes import Purpose
@@ -94,15 +95,14 @@ def registry_bank_id(platform: Platform, written: str) -> str | None:
 
 
 def choose_accounts(
-    platform: Platform, found: Iterable[AccountDetails], entities: dict[str, Any]
+    platform: Platform, found: Iterable[AccountDetails], entities: Entities
 ) -> list[AccountDetails]:
     """The accounts the entities name (account type and/or bank); all without either."""
     chosen = list(found)
-    kind = entities.get("account_type")
-    if isinstance(kind, str):
-        chosen = [a for a in chosen if a.kind == kind]
-    bank = entities.get("bank")
-    if isinstance(bank, str):
+    kind, bank = entities.account_type, entities.bank
+    if kind is not None:
+        chosen = [a for a in chosen if a.kind == kind.value]
+    if bank is not None:
         chosen = [
             a for a in chosen if bank_matches(bank, a.bank_id, platform.banks.name_of(a.bank_id))
         ]

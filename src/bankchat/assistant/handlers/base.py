@@ -9,9 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.hints import NO_HINTS, Hints
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.result import Entities
 from bankchat.assistant.replies import translate, translate_count
 from bankchat.assistant.state import DialogueState
+from bankchat.language import Language
 from bankchat.platform import Platform
 
 MAX_BUTTONS: Final = 10
@@ -20,7 +23,7 @@ BUTTON_LABEL_MAX: Final = 200
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """One message to answer, understood."""
+    """One message to answer, understood. ``hints`` are read for data questions only."""
 
     platform: Platform
     person_id: str
@@ -28,8 +31,9 @@ class Turn:
     now: datetime
     text: str
     intent: Intent
-    entities: dict[str, Any]
+    entities: Entities
     state: DialogueState
+    hints: Hints = NO_HINTS
 
     @property
     def today(self) -> date:
@@ -41,8 +45,8 @@ class Turn:
     def tn(self, msgid: str, count: int, **params: object) -> str:
         return translate_count(self.language, msgid, count, **params)
 
-    def with_intent(self, intent: Intent, entities: dict[str, Any]) -> Turn:
-        return replace(self, intent=intent, entities=dict(entities))
+    def with_intent(self, intent: Intent, entities: Entities, hints: Hints = NO_HINTS) -> Turn:
+        return replace(self, intent=intent, entities=entities, hints=hints)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
 
 from bankchat.assistant import cards
 from bankchat.assistant.handlers import bank_data
 from bankchat.assistant.handlers.base import Reply, Turn
+from bankchat.assistant.nlu.result import Entities
 from bankchat.assistant.state import Pending, ask_confirmation, ask_slot
 from bankchat.banking import flows
 from bankchat.banking import service as banking
@@ -28,10 +28,8 @@ def link_payload(bank_id: str | None) -> str:
 
 async def link_account(turn: Turn) -> Reply:
     reply = Reply(turn)
-    written = turn.entities.get("bank")
-    bank_id = (
-        bank_data.registry_bank_id(turn.platform, written) if isinstance(written, str) else None
-    )
+    written = turn.entities.bank
+    bank_id = bank_data.registry_bank_id(turn.platform, written) if written is not None else None
     if bank_id is not None:
         reply.say("link.start_bank", bank=turn.platform.banks.name_of(bank_id))
         label = turn.t("link.button_bank", bank=turn.platform.banks.name_of(bank_id))
@@ -62,7 +60,7 @@ def _named(options: list[dict[str, str]], written: str) -> list[dict[str, str]]:
 
 
 def _ask_which(
-    turn: Turn, options: list[dict[str, str]], entities: dict[str, Any], attempts: int
+    turn: Turn, options: list[dict[str, str]], entities: Entities, attempts: int
 ) -> Reply:
     state = ask_slot(
         turn.state,
@@ -81,9 +79,7 @@ def _ask_which(
 
 
 def _confirm(turn: Turn, option: dict[str, str]) -> Reply:
-    state, pending = ask_confirmation(
-        turn.state, "unlink_account", {"connection": option["id"], "name": option["name"]}, turn.now
-    )
+    state, pending = ask_confirmation(turn.state, "unlink_account", option, turn.now)
     reply = Reply(turn, state)
     reply.card(
         cards.card(
@@ -107,8 +103,8 @@ async def unlink_account(turn: Turn) -> Reply:
     options = await _valid_connections(turn)
     if not options:
         return Reply(turn).say("unlink.nothing_linked")
-    written = turn.entities.get("bank")
-    if isinstance(written, str):
+    written = turn.entities.bank
+    if written is not None:
         named = _named(options, written)
         if len(named) == 1:
             return _confirm(turn, named[0])
@@ -116,16 +112,16 @@ async def unlink_account(turn: Turn) -> Reply:
             reply = Reply(turn).say("unlink.not_linked", bank=written)
             if len(options) == 1:
                 return reply
-            return _ask_which(turn, options, {}, 0)
+            return _ask_which(turn, options, Entities(), 0)
     if len(options) == 1:
         return _confirm(turn, options[0])
-    return _ask_which(turn, options, {}, 0)
+    return _ask_which(turn, options, Entities(), 0)
 
 
 async def fill_connection(turn: Turn, pending: Pending) -> Reply:
     """The answer to "which bank?": the bank entity, else the words as written."""
-    written = turn.entities.get("bank")
-    named = _named(pending.options, written if isinstance(written, str) else turn.text)
+    written = turn.entities.bank
+    named = _named(pending.options, written if written is not None else turn.text)
     if len(named) == 1:
         return _confirm(replace(turn, state=replace(turn.state, pending=None)), named[0])
     if pending.attempts >= 1:
@@ -135,8 +131,9 @@ async def fill_connection(turn: Turn, pending: Pending) -> Reply:
 
 async def confirmed_unlink(turn: Turn, pending: Pending) -> Reply:
     """End the confirmed connection now; the bank is told after the commit."""
-    connection_id = str(pending.entities["connection"])
-    name = str(pending.entities.get("name", ""))
+    if pending.chosen is None:
+        raise ValueError("a confirmation to unlink names its connection")
+    connection_id, name = pending.chosen["id"], pending.chosen.get("name", "")
     reply = Reply(turn, replace(turn.state, pending=None))
     platform = turn.platform
     try:

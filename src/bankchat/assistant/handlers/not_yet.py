@@ -4,7 +4,6 @@ missing, the assistant first repeats what it understood ("12,50 € an Max Müll
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Final
 
 from bankchat.assistant.handlers.base import Reply, Turn
@@ -14,15 +13,17 @@ DEFAULT_CURRENCY: Final = "EUR"
 
 
 def understood_amount(turn: Turn) -> str:
-    currency = str(turn.entities.get("currency") or DEFAULT_CURRENCY)
-    return money(Decimal(str(turn.entities["amount"])), currency, turn.language)
+    amount = turn.entities.amount
+    if amount is None:
+        raise ValueError("no amount was understood")
+    return money(amount, turn.entities.currency or DEFAULT_CURRENCY, turn.language)
 
 
 async def send_money(turn: Turn) -> Reply:
     return Reply(turn).say(
         "send_money.not_yet",
         amount=understood_amount(turn),
-        recipient=turn.entities["recipient"],
+        recipient=turn.entities.recipient,
     )
 
 
@@ -30,7 +31,7 @@ async def request_money(turn: Turn) -> Reply:
     return Reply(turn).say(
         "request_money.not_yet",
         amount=understood_amount(turn),
-        recipient=turn.entities["recipient"],
+        recipient=turn.entities.recipient,
     )
 
 

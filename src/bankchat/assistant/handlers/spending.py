@@ -8,6 +8,7 @@ books them (the footer says how many are waiting), and money coming in is not ne
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Final
 
@@ -15,7 +16,7 @@ from bankchat.assistant import cards
 from bankchat.assistant.categories import categorise
 from bankchat.assistant.handlers import bank_data
 from bankchat.assistant.handlers.base import Reply, Turn, suggestions
-from bankchat.assistant.handlers.filters import TransactionFilter, period_of, this_month
+from bankchat.assistant.handlers.filters import TransactionFilter, this_month
 from bankchat.assistant.replies import join, money, period
 from bankchat.vault.records import StoredTransaction
 
@@ -35,20 +36,20 @@ def _share(part: Decimal, whole: Decimal) -> str:
 
 async def spending_summary(turn: Turn) -> Reply:
     reply = Reply(turn)
-    start, end = period_of(turn.entities, this_month(turn.today))
-    when = period(start, end, turn.language)
+    asked = turn.entities.period or this_month(turn.today)
+    when = period(asked.start, asked.end, turn.language)
     found = await bank_data.transactions(
-        turn.platform, turn.person_id, date_from=start, date_to=end
+        turn.platform, turn.person_id, date_from=asked.start, date_to=asked.end
     )
-    wanted = TransactionFilter.of({**turn.entities, "direction": "out"})
+    wanted = replace(TransactionFilter.of(turn.entities, turn.hints), direction="out")
     outgoing = [t for t in found if wanted.matches(t)]
     booked = [t for t in outgoing if t.record.status == "booked"]
     waiting = len(outgoing) - len(booked)
-    merchant, category = turn.entities.get("merchant"), turn.entities.get("category")
+    merchant, category = turn.entities.merchant, turn.entities.category
     if merchant:
         subject = turn.t("spending.at_merchant", merchant=merchant)
     elif category:
-        subject = turn.t("spending.in_category", category=turn.t(f"category.{category}"))
+        subject = turn.t("spending.in_category", category=turn.t(f"category.{category.value}"))
     else:
         subject = None
     if not booked:

@@ -11,7 +11,7 @@ from bankchat.assistant import cards
 from bankchat.assistant.categories import categorise
 from bankchat.assistant.handlers import bank_data
 from bankchat.assistant.handlers.base import Reply, Turn, suggestions
-from bankchat.assistant.handlers.filters import TransactionFilter, last_days, period_of
+from bankchat.assistant.handlers.filters import TransactionFilter, last_days
 from bankchat.assistant.replies import money, period, short_day
 from bankchat.assistant.state import new_cursor
 from bankchat.vault.records import StoredTransaction
@@ -43,24 +43,24 @@ def describe(stored: StoredTransaction, turn: Turn) -> dict[str, Any]:
     )
 
 
-async def matching(turn: Turn, entities: dict[str, Any]) -> tuple[list[StoredTransaction], str]:
-    """The transactions the entities ask for, newest first, and their period in words."""
-    start, end = period_of(entities, last_days(turn.today))
+async def matching(turn: Turn) -> tuple[list[StoredTransaction], str]:
+    """The transactions the turn asks for, newest first, and their period in words."""
+    asked = turn.entities.period or last_days(turn.today)
     found = await bank_data.transactions(
-        turn.platform, turn.person_id, date_from=start, date_to=end
+        turn.platform, turn.person_id, date_from=asked.start, date_to=asked.end
     )
-    wanted = TransactionFilter.of(entities)
-    return [t for t in found if wanted.matches(t)], period(start, end, turn.language)
+    wanted = TransactionFilter.of(turn.entities, turn.hints)
+    return [t for t in found if wanted.matches(t)], period(asked.start, asked.end, turn.language)
 
 
 async def list_transactions(turn: Turn) -> Reply:
-    return await page(turn, turn.entities, offset=0)
+    return await page(turn, offset=0)
 
 
-async def page(turn: Turn, entities: dict[str, Any], *, offset: int) -> Reply:
+async def page(turn: Turn, *, offset: int) -> Reply:
     """The page of the list starting at ``offset``, with a "show more" button if more follow."""
     reply = Reply(turn)
-    found, when = await matching(turn, entities)
+    found, when = await matching(turn)
     if not found:
         reply.keep(replace(turn.state, cursor=None))
         return reply.say("transactions.none", period=when).buttons(
@@ -81,7 +81,7 @@ async def page(turn: Turn, entities: dict[str, Any], *, offset: int) -> Reply:
         )
     )
     if end < len(found):
-        cursor = new_cursor(entities, end, turn.now)
+        cursor = new_cursor(turn.entities, turn.hints, end, turn.now)
         reply.keep(replace(turn.state, cursor=cursor))
         return reply.buttons(
             [(turn.t("transactions.more"), f"more:{cursor.id}")],

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Parse
 
 if TYPE_CHECKING:
     from bankchat.assistant.nlu.pipeline import Nlu, load_nlu
 
-__all__ = ["Intent", "Language", "Nlu", "Parse", "load_nlu"]
+__all__ = ["Intent", "Nlu", "Parse", "load_nlu"]
 
 _LAZY = frozenset({"Nlu", "load_nlu"})
 

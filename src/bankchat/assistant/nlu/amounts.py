@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from bankchat.assistant.nlu.intents import Language
+from bankchat.assistant.nlu.result import amount_text
 from bankchat.assistant.nlu.text import (
     Token,
     fold,
@@ -41,6 +41,7 @@ from bankchat.assistant.nlu.text import (
     shadow,
     tokenize,
 )
+from bankchat.language import Language
 
 CENT: Final = Decimal("0.01")
 
@@ -478,7 +479,7 @@ class AmountMatch:
     @property
     def text(self) -> str:
         """The contract's form: two decimal places, no grouping ("1234.50")."""
-        return f"{self.value:.2f}"
+        return amount_text(self.value)
 
 
 def currency_code(written: str) -> str | None:

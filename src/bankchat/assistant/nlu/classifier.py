@@ -38,7 +38,8 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
+from bankchat.language import Language
 
 #: Bump when anything here changes what a model built from the same examples predicts
 #: (normalisation, features, classifier settings, threshold rule): cached models go stale.

@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, ExamplesError, load_dataset
-from bankchat.assistant.nlu.intents import LANGUAGES, Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.config import get_settings
+from bankchat.language import LANGUAGES, Language
 
 if TYPE_CHECKING:
     from bankchat.assistant.nlu.evaluation import Report, Tally

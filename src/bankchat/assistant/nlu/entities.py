@@ -1,5 +1,5 @@
 """Entity extraction of the NLU: runs the rule-based extractors over one utterance and gives
-the entities in the form DESIGN.md's NLU contract fixes.
+its :class:`~bankchat.assistant.nlu.result.Entities` (DESIGN.md's NLU contract).
 
 Which entity an intent gets:
 
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 from bankchat.assistant.nlu.amounts import AmountMatch, choose_amount, find_amounts
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import AccountType, Category, Intent
 from bankchat.assistant.nlu.lexicon import (
     LexiconKind,
     LexiconMatch,
@@ -32,7 +32,9 @@ from bankchat.assistant.nlu.lexicon import (
 )
 from bankchat.assistant.nlu.periods import PeriodMatch, find_period, year_period
 from bankchat.assistant.nlu.recipients import RecipientMatch, find_recipient
+from bankchat.assistant.nlu.result import Entities
 from bankchat.assistant.nlu.text import overlaps, tokenize
+from bankchat.language import Language
 
 PAYMENT_INTENTS: Final = frozenset({Intent.SEND_MONEY, Intent.REQUEST_MONEY})
 MONEY_INTENTS: Final = PAYMENT_INTENTS | {
@@ -47,8 +49,8 @@ TRANSACTION_INTENTS: Final = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Entities:
-    """The entities of one utterance, each with where it stands, for the dialogue."""
+class EntityMatches:
+    """The entities of one utterance, each with where it stands."""
 
     amount: AmountMatch | None = None
     recipient: RecipientMatch | None = None
@@ -58,31 +60,24 @@ class Entities:
     account_type: LexiconMatch | None = None
     bank: LexiconMatch | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The contract's form, only the entities present."""
-        found: dict[str, Any] = {}
-        if self.amount is not None:
-            found["amount"] = self.amount.text
-            if self.amount.currency is not None:
-                found["currency"] = self.amount.currency
-        if self.recipient is not None:
-            found["recipient"] = self.recipient.name
-        if self.period is not None:
-            found["period"] = self.period.as_json()
-        for name, match in (
-            ("merchant", self.merchant),
-            ("category", self.category),
-            ("account_type", self.account_type),
-            ("bank", self.bank),
-        ):
-            if match is not None:
-                found[name] = match.value
-        return found
+    def entities(self) -> Entities:
+        """The values found, without where they stand."""
+        amount, category, kind = self.amount, self.category, self.account_type
+        return Entities(
+            amount=amount.value if amount is not None else None,
+            currency=amount.currency if amount is not None else None,
+            recipient=self.recipient.name if self.recipient is not None else None,
+            period=self.period.period if self.period is not None else None,
+            merchant=self.merchant.value if self.merchant is not None else None,
+            category=Category(category.value) if category is not None else None,
+            account_type=AccountType(kind.value) if kind is not None else None,
+            bank=self.bank.value if self.bank is not None else None,
+        )
 
 
 def find_entities(
     text: str, language: Language, intent: Intent, today: date, banks: Sequence[str] = ()
-) -> Entities:
+) -> EntityMatches:
     """Every entity of ``text`` for ``intent``, with spans (see the module docstring)."""
     tokens = tokenize(text)
     period = find_period(text, language, today, tokens=tokens)
@@ -128,7 +123,7 @@ def find_entities(
         category = first_of(lexicon, LexiconKind.CATEGORY)
         if merchant is None and intent in TRANSACTION_INTENTS:
             merchant = find_unknown_merchant(text, tokens, taken)
-    return Entities(
+    return EntityMatches(
         amount=amount,
         recipient=recipient,
         period=period,
@@ -151,6 +146,6 @@ def _is_year(amount: AmountMatch, text: str, today: date) -> bool:
 
 def extract_entities(
     text: str, language: Language, intent: Intent, today: date, banks: Sequence[str] = ()
-) -> dict[str, Any]:
-    """The entities of ``text`` in the contract's JSON form, only those present."""
-    return find_entities(text, language, intent, today, banks).as_json()
+) -> Entities:
+    """The entities of ``text`` for ``intent`` (see the module docstring)."""
+    return find_entities(text, language, intent, today, banks).entities()

@@ -17,8 +17,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from bankchat.assistant.nlu.examples import Example
-from bankchat.assistant.nlu.intents import LANGUAGES, Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Parse
+from bankchat.language import LANGUAGES, Language
 
 #: The date the held-out periods are relative to.
 HELDOUT_TODAY = date(2026, 11, 23)
@@ -146,12 +147,13 @@ def evaluate(
                 )
             detection.add(nlu.detect_language(example.text, other) == language)
             if example.entities is not None:
-                expected = dict(example.entities)
-                for name in sorted(expected.keys() | parse.entities.keys()):
+                # Compared in the contract's JSON form, as the examples are written.
+                expected, found = dict(example.entities), parse.entities.to_json()
+                for name in sorted(expected.keys() | found.keys()):
                     entities.setdefault(name, Tally()).add(
-                        name in expected and expected.get(name) == parse.entities.get(name)
+                        name in expected and expected.get(name) == found.get(name)
                     )
-                exact.add(expected == parse.entities)
+                exact.add(expected == found)
         report.intents[language] = dict(sorted(intents.items()))
         if exact.count:
             report.entities[language] = dict(sorted(entities.items()))

@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-from bankchat.assistant.nlu.intents import LANGUAGES, AccountType, Category, Intent, Language
+from bankchat.assistant.nlu.intents import AccountType, Category, Intent
+from bankchat.language import LANGUAGES, Language
 
 #: The directory of the examples shipped with bankchat.
 PACKAGE_DATA_DIR: Final[Path] = Path(__file__).parent / "data"

@@ -1,13 +1,9 @@
-"""The closed sets the NLU answers in (DESIGN.md, NLU contract): intents, languages and
-the spending categories."""
+"""The closed sets the NLU answers in (DESIGN.md, NLU contract): intents, spending
+categories and account types. (Its languages are ``bankchat.language``'s.)"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
-
-Language = Literal["de", "en"]
-LANGUAGES: Final[tuple[Language, ...]] = ("de", "en")
 
 
 class Intent(StrEnum):

@@ -22,7 +22,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Final
 
-from bankchat.assistant.nlu.intents import AccountType, Category, Language
+from bankchat.assistant.nlu.intents import AccountType, Category
 from bankchat.assistant.nlu.text import (
     Token,
     compact,
@@ -32,6 +32,7 @@ from bankchat.assistant.nlu.text import (
     overlaps,
     word_run,
 )
+from bankchat.language import Language
 
 
 class LexiconKind(StrEnum):

@@ -35,8 +35,9 @@ from bankchat.assistant.nlu.classifier import (
     train_intent_model,
 )
 from bankchat.assistant.nlu.examples import Dataset, load_dataset, read_files
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.language import LanguageDetector
+from bankchat.language import Language
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from bankchat.assistant.nlu.amounts import (
     german_number_word,
     is_number_word,
 )
-from bankchat.assistant.nlu.intents import Language
+from bankchat.assistant.nlu.result import Period
 from bankchat.assistant.nlu.text import (
     Token,
     fold,
@@ -52,6 +52,7 @@ from bankchat.assistant.nlu.text import (
     tokenize,
     trie_pattern,
 )
+from bankchat.language import Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,9 @@ class PeriodMatch:
     def span(self) -> tuple[int, int]:
         return (self.start, self.end)
 
-    def as_json(self) -> dict[str, str]:
-        """The contract's form: ``{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}``."""
-        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+    @property
+    def period(self) -> Period:
+        return Period(self.date_from, self.date_to)
 
 
 # --- words, as the shadow spells them (lower case, umlauts as bare vowels, "ß" as "s") ---

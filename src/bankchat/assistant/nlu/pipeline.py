@@ -12,9 +12,10 @@ from pathlib import Path
 from bankchat.assistant.nlu.classifier import IntentScorer, Prediction
 from bankchat.assistant.nlu.entities import extract_entities
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, read_files
-from bankchat.assistant.nlu.intents import Intent, Language
+from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.model_cache import BuiltModel, load_or_build, model_digest
 from bankchat.assistant.nlu.result import Parse
+from bankchat.language import Language
 
 
 class Nlu:
@@ -89,7 +90,7 @@ class Nlu:
 
 def _nothing_said(text: str, language: Language) -> Parse:
     # Certain: there is nothing to act on.
-    return Parse(text, language, Intent.OUT_OF_SCOPE, 1.0, {})
+    return Parse(text, language, Intent.OUT_OF_SCOPE, 1.0)
 
 
 _loaded: dict[str, Nlu] = {}
