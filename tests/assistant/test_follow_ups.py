@@ -13,6 +13,7 @@ from bankchat.assistant.nlu.intents import AccountType, Category, Intent
 from bankchat.assistant.nlu.result import Entities, Period
 from bankchat.assistant.state import DialogueState, remember_question
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
@@ -26,7 +27,7 @@ def turn(
     state = DialogueState()
     if after:
         state = remember_question(state, "spending_summary", LAST, hints, NOW)
-    return Turn(cast(Platform, None), "p", "en", NOW, text, intent, Entities(**entities), state)
+    return Turn(cast(Platform, None), cast(Tx, None), "p", "en", NOW, text, intent, Entities(**entities), state)
 
 
 def test_a_message_the_model_is_unsure_about_reruns_the_last_question() -> None:

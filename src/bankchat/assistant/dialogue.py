@@ -215,9 +215,7 @@ async def dispatch(turn: Turn) -> Reply:
 
 
 async def _data_question(turn: Turn) -> Reply:
-    if turn.intent not in LINK_FOUND_BY_HANDLER and not await bank_data.has_linked_accounts(
-        turn.platform, turn.person_id
-    ):
+    if turn.intent not in LINK_FOUND_BY_HANDLER and not await bank_data.has_linked_accounts(turn):
         return await connections.no_bank(turn)
     try:
         reply = await HANDLERS[turn.intent](turn)
@@ -266,7 +264,7 @@ async def _more(turn: Turn, cursor_id: str) -> Reply:
             .say("transactions.list_expired")
             .buttons(suggestions(turn, ("transactions",)))
         )
-    if not await bank_data.has_linked_accounts(turn.platform, turn.person_id):
+    if not await bank_data.has_linked_accounts(turn):
         return await connections.no_bank(replace(turn, state=replace(turn.state, cursor=None)))
     try:
         listed = replace(turn, entities=cursor.entities, hints=cursor.hints)

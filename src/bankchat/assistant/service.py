@@ -33,6 +33,7 @@ from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID, SYSTEM_ID
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 logger = logging.getLogger(__name__)
 
@@ -178,36 +179,35 @@ def _ongoing_language(state: DialogueState, updated_at: datetime, now: datetime)
 
 
 async def _read_state(
-    platform: Platform, message: Incoming, now: datetime
+    session: AsyncSession, message: Incoming, now: datetime
 ) -> tuple[int, DialogueState, Language] | None:
     """How far the conversation is answered, its state, and the language to answer text
     in that does not tell its own: the conversation's while it is going on, else the
     person's preferred one. None if the person no longer exists."""
-    async with platform.sessions() as session:
-        row = (
-            await session.execute(
-                select(
-                    AssistantState.person_id,
-                    AssistantState.handled_seq,
-                    AssistantState.data,
-                    AssistantState.updated_at,
-                ).where(AssistantState.conversation_id == message.conversation_id)
-            )
-        ).one_or_none()
-        if row is None:
-            handled_seq, state, ongoing = 0, DialogueState(), None
-        else:
-            handled_seq, state = row.handled_seq, DialogueState.from_json(row.data)
-            ongoing = _ongoing_language(state, row.updated_at, now)
-        if ongoing is not None and row is not None and row.person_id == message.sender_id:
-            # Erasure deletes the person and their conversation (this row with it) in one
-            # transaction, so the row shows the person exists; their preferred language
-            # is not needed while the conversation goes on.
-            return handled_seq, state, ongoing
-        try:
-            person = await identity.get_person(session, message.sender_id)
-        except NotFound:
-            return None
+    row = (
+        await session.execute(
+            select(
+                AssistantState.person_id,
+                AssistantState.handled_seq,
+                AssistantState.data,
+                AssistantState.updated_at,
+            ).where(AssistantState.conversation_id == message.conversation_id)
+        )
+    ).one_or_none()
+    if row is None:
+        handled_seq, state, ongoing = 0, DialogueState(), None
+    else:
+        handled_seq, state = row.handled_seq, DialogueState.from_json(row.data)
+        ongoing = _ongoing_language(state, row.updated_at, now)
+    if ongoing is not None and row is not None and row.person_id == message.sender_id:
+        # Erasure deletes the person and their conversation (this row with it) in one
+        # transaction, so the row shows the person exists; their preferred language
+        # is not needed while the conversation goes on.
+        return handled_seq, state, ongoing
+    try:
+        person = await identity.get_person(session, message.sender_id)
+    except NotFound:
+        return None
     return handled_seq, state, ongoing or person.language
 
 
@@ -229,7 +229,8 @@ async def answer(
     ``nlu`` is the NLU or a coroutine function that loads it: a failure to load is
     answered with the apology like any other."""
     now = platform.clock()
-    known = await _read_state(platform, message, now)
+    async with platform.sessions() as session:
+        known = await _read_state(session, message, now)
     if known is None:
         return False
     handled_seq, stored, fallback = known
@@ -247,39 +248,45 @@ async def answer(
             banks=[bank.name for bank in platform.banks],
         )
         language = parse.language
-        turn = Turn(
-            platform=platform,
-            person_id=message.sender_id,
-            language=language,
-            now=now,
-            text=text,
-            intent=parse.intent,
-            entities=parse.entities,
-            state=state,
-        )
-        reply = await respond(turn, payload=payload, confidence=parse.confidence)
-        return await _post(platform, message, reply, now)
+        # One unit of work for the answer: what it reads (audited), what it changes and
+        # the reply commit together; if it fails, its reads stay in the log (the vault
+        # sees to that) and the apology goes out in a unit of its own.
+        async with platform.unit_of_work() as tx:
+            turn = Turn(
+                platform=platform,
+                tx=tx,
+                person_id=message.sender_id,
+                language=language,
+                now=now,
+                text=text,
+                intent=parse.intent,
+                entities=parse.entities,
+                state=state,
+            )
+            reply = await respond(turn, payload=payload, confidence=parse.confidence)
+            return await _post(tx, message, reply, now)
     except Exception as error:
         log_failure(error)
     apology = Reply.in_language(language, replace(state, pending=None)).say("error.apology")
-    return await _post(platform, message, apology, now)
-
-
-async def _post(platform: Platform, message: Incoming, reply: Reply, now: datetime) -> bool:
-    kept = replace(reply.state, language=reply.language).as_json()
     async with platform.unit_of_work() as tx:
-        if not await _claim(tx.session, message, kept, now):
-            return False
-        # The replies go to the conversation the message came from: the sender's
-        # assistant conversation, which the claim found.
-        for index, outgoing in enumerate(reply.messages):
-            await messaging.store_message(
-                tx,
-                conversation_id=message.conversation_id,
-                sender_id=ASSISTANT_ID,
-                client_id=reply_client_id(message.id, index),
-                kind=outgoing.kind,
-                body=outgoing.body,
-                now=now,
-            )
+        return await _post(tx, message, apology, now)
+
+
+async def _post(tx: Tx, message: Incoming, reply: Reply, now: datetime) -> bool:
+    """Claim the message and store the reply in ``tx``; False if it was answered already."""
+    kept = replace(reply.state, language=reply.language).as_json()
+    if not await _claim(tx.session, message, kept, now):
+        return False
+    # The replies go to the conversation the message came from: the sender's
+    # assistant conversation, which the claim found.
+    for index, outgoing in enumerate(reply.messages):
+        await messaging.store_message(
+            tx,
+            conversation_id=message.conversation_id,
+            sender_id=ASSISTANT_ID,
+            client_id=reply_client_id(message.id, index),
+            kind=outgoing.kind,
+            body=outgoing.body,
+            now=now,
+        )
     return True

@@ -38,7 +38,7 @@ def totals_text(totals: dict[str, Decimal], turn: Turn) -> str:
 async def check_balance(turn: Turn) -> Reply:
     """The balance card; one audited read, which also tells whether anything is linked."""
     reply = Reply(turn)
-    found = await bank_data.accounts_with_balances(turn.platform, turn.person_id)
+    found = await bank_data.accounts_with_balances(turn)
     if not found.accounts:
         raise bank_data.NothingLinked
     chosen = bank_data.choose_accounts(turn.platform, found.accounts, turn.entities)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Final
 
+from bankchat.assistant.handlers.base import Turn
 from bankchat.assistant.nlu.result import Entities
 from bankchat.banking import service as banking
 from bankchat.platform import Platform
@@ -37,39 +38,35 @@ class NotShared(Exception):
     """An account the question is about is shared, but not with what the answer needs."""
 
 
-async def has_linked_accounts(platform: Platform, person_id: str) -> bool:
+async def has_linked_accounts(turn: Turn) -> bool:
     """Whether the person shares any account (no vault read: nothing is audited)."""
-    async with platform.sessions() as session:
-        return bool(await banking.linked_accounts(session, person_id))
+    return bool(await banking.linked_accounts(turn.tx.session, turn.person_id))
 
 
-async def accounts_with_balances(platform: Platform, person_id: str) -> AccountsWithBalances:
-    """The accounts and, where shared, their balances: one audited read."""
-    async with platform.unit_of_work() as tx:
-        return await platform.vault.read_accounts_with_balances(
-            tx, person_id=person_id, actor=ACTOR, purpose=PURPOSE
-        )
+async def accounts_with_balances(turn: Turn) -> AccountsWithBalances:
+    """The accounts and, where shared, their balances: one audited read in the turn."""
+    return await turn.platform.vault.read_accounts_with_balances(
+        turn.tx, person_id=turn.person_id, actor=ACTOR, purpose=PURPOSE
+    )
 
 
 async def transactions(
-    platform: Platform,
-    person_id: str,
+    turn: Turn,
     *,
     date_from: date,
     date_to: date,
     account_ids: list[str] | None = None,
 ) -> list[StoredTransaction]:
-    """Transactions within [date_from, date_to], newest first."""
-    async with platform.unit_of_work() as tx:
-        return await platform.vault.read_transactions(
-            tx,
-            person_id=person_id,
-            actor=ACTOR,
-            purpose=PURPOSE,
-            account_ids=account_ids,
-            date_from=date_from,
-            date_to=date_to,
-        )
+    """Transactions within [date_from, date_to], newest first: an audited read in the turn."""
+    return await turn.platform.vault.read_transactions(
+        turn.tx,
+        person_id=turn.person_id,
+        actor=ACTOR,
+        purpose=PURPOSE,
+        account_ids=account_ids,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 def _words(text: str) -> set[str]:

@@ -16,6 +16,7 @@ from bankchat.assistant.replies import translate, translate_count
 from bankchat.assistant.state import DialogueState
 from bankchat.language import Language
 from bankchat.platform import Platform
+from bankchat.uow import Tx
 
 MAX_BUTTONS: Final = 10
 BUTTON_LABEL_MAX: Final = 200
@@ -23,9 +24,13 @@ BUTTON_LABEL_MAX: Final = 200
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """One message to answer, understood. ``hints`` are read for data questions only."""
+    """One message to answer, understood. ``hints`` are read for data questions only.
+
+    ``tx`` is the turn's unit of work: every read and write the answer makes (vault reads
+    with their audit entries included) commits with the reply, or not at all."""
 
     platform: Platform
+    tx: Tx
     person_id: str
     language: Language
     now: datetime

@@ -46,8 +46,7 @@ async def no_bank(turn: Turn) -> Reply:
 
 async def _valid_connections(turn: Turn) -> list[dict[str, str]]:
     """The person's live connections as {"id", "name"} (name: the bank's)."""
-    async with turn.platform.sessions() as session:
-        found = await banking.list_connections(session, turn.person_id)
+    found = await banking.list_connections(turn.tx.session, turn.person_id)
     return [
         {"id": c.id, "name": turn.platform.banks.name_of(c.bank_id), "bank": c.bank_id}
         for c in found
@@ -130,16 +129,16 @@ async def fill_connection(turn: Turn, pending: Pending) -> Reply:
 
 
 async def confirmed_unlink(turn: Turn, pending: Pending) -> Reply:
-    """End the confirmed connection now; the bank is told after the commit."""
+    """End the confirmed connection in the turn's unit of work; the bank is told, and the
+    chat notified, once it commits."""
     if pending.chosen is None:
         raise ValueError("a confirmation to unlink names its connection")
     connection_id, name = pending.chosen["id"], pending.chosen.get("name", "")
     reply = Reply(turn, replace(turn.state, pending=None))
-    platform = turn.platform
     try:
-        # Its own unit of work: the bank is told, and the chat notified, once this commits.
-        async with platform.unit_of_work() as tx:
-            await flows.revoke(platform, tx, person_id=turn.person_id, connection_id=connection_id)
+        await flows.revoke(
+            turn.platform, turn.tx, person_id=turn.person_id, connection_id=connection_id
+        )
     except (banking.ConnectionInactive, NotFound):
         return reply.say("unlink.already_ended", bank=name)
     return reply.say("unlink.done", bank=name)

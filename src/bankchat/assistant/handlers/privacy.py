@@ -34,10 +34,9 @@ async def privacy_access_log(turn: Turn) -> Reply:
     reply = Reply(turn)
     if asks_about_ads(turn.text):
         reply.say("privacy.no_ads")
-    async with turn.platform.sessions() as session:
-        entries = await turn.platform.vault.access_log(
-            session, person_id=turn.person_id, limit=LOG_ENTRIES
-        )
+    entries = await turn.platform.vault.access_log(
+        turn.tx.session, person_id=turn.person_id, limit=LOG_ENTRIES
+    )
     if not entries:
         return reply.say("privacy.log_empty").buttons(_privacy_button(turn))
 

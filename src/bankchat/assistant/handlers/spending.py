@@ -38,9 +38,7 @@ async def spending_summary(turn: Turn) -> Reply:
     reply = Reply(turn)
     asked = turn.entities.period or this_month(turn.today)
     when = period(asked.start, asked.end, turn.language)
-    found = await bank_data.transactions(
-        turn.platform, turn.person_id, date_from=asked.start, date_to=asked.end
-    )
+    found = await bank_data.transactions(turn, date_from=asked.start, date_to=asked.end)
     wanted = replace(TransactionFilter.of(turn.entities, turn.hints), direction="out")
     outgoing = [t for t in found if wanted.matches(t)]
     booked = [t for t in outgoing if t.record.status == "booked"]

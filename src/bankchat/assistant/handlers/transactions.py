@@ -46,9 +46,7 @@ def describe(stored: StoredTransaction, turn: Turn) -> dict[str, Any]:
 async def matching(turn: Turn) -> tuple[list[StoredTransaction], str]:
     """The transactions the turn asks for, newest first, and their period in words."""
     asked = turn.entities.period or last_days(turn.today)
-    found = await bank_data.transactions(
-        turn.platform, turn.person_id, date_from=asked.start, date_to=asked.end
-    )
+    found = await bank_data.transactions(turn, date_from=asked.start, date_to=asked.end)
     wanted = TransactionFilter.of(turn.entities, turn.hints)
     return [t for t in found if wanted.matches(t)], period(asked.start, asked.end, turn.language)
 
