@@ -91,4 +91,4 @@ async def erase_everything(
         session, person_id=person_id, actor=banking.person_actor(person_id)
     )
     await messaging.forget_person(session, person_id)
-    await identity.erase_person(session, person_id)
+    await identity.erase_person(tx, person_id)
