@@ -571,6 +571,46 @@ async def test_erasing_someone_already_gone_does_nothing(
     assert await count(sessions, Person) == 0
 
 
+# -- what other domains may know of people --------------------------------------------
+
+
+async def test_display_names_of_ids_or_of_a_query_by_name(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    anna = await new_person(sessions, clock, light_hasher)
+    ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
+    async with unit(sessions) as tx:
+        await service.update_profile(tx, ben.id, display_name="Ben")
+    gone = "00000000-0000-0000-0000-000000000000"
+    async with sessions() as session:
+        by_ids = await service.display_names(session, [anna.id, ben.id, gone])
+        none = await service.display_names(session, [])
+        by_query = await service.display_names(
+            session, select(Person.id).where(Person.email == "ben@example.org")
+        )
+    assert list(by_ids.items()) == [(anna.id, "Anna Schmidt"), (ben.id, "Ben")]
+    assert none == {}
+    assert by_query == {ben.id: "Ben"}
+
+
+async def test_search_people_by_prefix_in_any_case_never_the_one_asking(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    anna = await new_person(sessions, clock, light_hasher)
+    annika = await new_person(sessions, clock, light_hasher, email="annika@example.org")
+    ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
+    async with unit(sessions) as tx:
+        await service.update_profile(tx, annika.id, display_name="annika_b")
+        await service.update_profile(tx, ben.id, display_name="Ben")
+    async with sessions() as session:
+        found = await service.search_people(session, "ANN", exclude=anna.id, limit=20)
+        literal = await service.search_people(session, "annika%", exclude=anna.id, limit=20)
+        capped = await service.search_people(session, "a", exclude="nobody", limit=1)
+    assert found == [(annika.id, "annika_b")]
+    assert literal == []
+    assert capped == [(anna.id, "Anna Schmidt")]
+
+
 # -- normalising addresses ------------------------------------------------------------
 
 

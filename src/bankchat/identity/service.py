@@ -1,5 +1,6 @@
 """Every rule and every write about people and their sessions: sign-up, log-in with its
-rate limit, session tokens, log-out, profile changes and erasure.
+rate limit, session tokens, log-out, profile changes and erasure; and what other domains
+may know of people (display names, people search) without reading identity's tables.
 
 Every write takes the caller's unit of work (``uow.Tx``); reads take an ``AsyncSession``.
 Nothing here opens a transaction: logging in and authenticating a request, which run in
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from argon2 import PasswordHasher
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -411,3 +412,45 @@ async def erase_person(tx: Tx, person_id: str) -> None:
     )
     await session.delete(person)
     await session.flush()
+
+
+# -- what other domains may know of people --------------------------------------------
+
+# Person ids as values, or as a query selecting one column of them (a domain's own
+# table, say): either way one statement here, and the caller's table stays its own.
+PersonIds = Collection[str] | Select[str]
+
+
+async def display_names(session: AsyncSession, person_ids: PersonIds) -> dict[str, str]:
+    """Display names of those of ``person_ids`` who exist, by id, in order of name (then
+    id); one query."""
+    if not isinstance(person_ids, Select) and not person_ids:
+        return {}
+    result = await session.execute(
+        select(Person.id, Person.display_name)
+        .where(Person.id.in_(person_ids))
+        .order_by(Person.display_name, Person.id)
+    )
+    return {person_id: name for person_id, name in result.all()}
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def search_people(
+    session: AsyncSession, prefix: str, *, exclude: str, limit: int
+) -> list[tuple[str, str]]:
+    """Up to ``limit`` people whose display name starts with ``prefix`` (any case) as
+    (id, display name), in order of name; never ``exclude``."""
+    result = await session.execute(
+        select(Person.id, Person.display_name)
+        .where(
+            func.lower(Person.display_name).like(_like_prefix(prefix.lower()), escape="\\"),
+            Person.id != exclude,
+        )
+        .order_by(Person.display_name, Person.id)
+        .limit(limit)
+    )
+    return [(person_id, name) for person_id, name in result.all()]
