@@ -146,6 +146,22 @@ async def test_message_shape_follows_the_protocol(platform_app: FastAPI) -> None
     assert message["createdAt"].endswith("Z")
 
 
+async def test_rest_answers_messages_in_the_one_wire_form(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    anna = await sign_up(platform_app)
+    ben = await sign_up(platform_app)
+    conversation = await direct_conversation(anna, ben)
+    sent = (await send_text(anna, conversation, "web-wire")).json()
+    async with platform.sessions() as session:
+        [stored], _ = await service.history(session, anna.id, conversation, None, 10)
+    wire = service.message_json(stored)
+    history = await anna.api.get(f"/api/v1/conversations/{conversation}/messages")
+    assert sent == wire
+    assert history.json()["messages"] == [wire]
+    assert (await listed(anna, conversation))["lastMessage"] == wire
+
+
 async def test_unread_counts_what_others_wrote_since_the_read_mark(
     platform_app: FastAPI,
 ) -> None:

@@ -53,16 +53,9 @@ ASSISTANT_NAMES: dict[Language, str] = {"de": "Assistent", "en": "Assistant"}
 
 
 def message_out(message: Message) -> MessageOut:
-    return MessageOut(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        seq=message.seq,
-        sender_id=message.sender_id,
-        client_id=message.client_id,
-        kind=message.kind,
-        body=message.body,
-        created_at=message.created_at,
-    )
+    # The socket's and the bus's wire form (``service.message_json``), so REST cannot
+    # drift from them; ``MessageOut`` is that form's schema for the API docs.
+    return MessageOut.model_validate(service.message_json(message))
 
 
 def conversation_out(
