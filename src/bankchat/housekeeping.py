@@ -9,7 +9,6 @@ import logging
 from datetime import timedelta
 
 from bankchat.banking import worker
-from bankchat.db import transaction
 from bankchat.identity import service as identity
 from bankchat.platform import Platform
 
@@ -20,10 +19,10 @@ async def run_round(platform: Platform, registration: worker.WebhookRegistration
     """One pass over every duty; each commits on its own, so one failure stays local."""
     await registration.ensure()
     await worker.run_round(platform, sync_every=timedelta(hours=platform.settings.sync_every_hours))
-    async with transaction(platform.sessions) as session:
+    async with platform.unit_of_work() as tx:
         now = platform.clock()
-        await identity.prune_expired_sessions(session, now=now)
-        await identity.prune_login_attempts(session, now=now)
+        await identity.prune_expired_sessions(tx, now=now)
+        await identity.prune_login_attempts(tx, now=now)
 
 
 async def periodic(platform: Platform) -> None:

@@ -18,7 +18,6 @@ from bankchat.assistant import service
 from bankchat.assistant.nlu.intents import Intent
 from bankchat.assistant.nlu.result import Entities, Parse
 from bankchat.assistant.service import Incoming, Understands
-from bankchat.db import transaction
 from bankchat.language import Language
 from bankchat.messaging import service as messaging
 from bankchat.messaging.schemas import ASSISTANT_ID
@@ -217,9 +216,9 @@ class Chat:
 
 
 async def open_chat(platform: Platform, person_id: str, nlu: Understands) -> Chat:
-    async with transaction(platform.sessions) as session:
+    async with platform.unit_of_work() as tx:
         conversation = await messaging.ensure_assistant_conversation(
-            session, person_id, now=platform.clock()
+            tx, person_id, now=platform.clock()
         )
     return Chat(platform, person_id, conversation.id, nlu)
 

@@ -27,7 +27,17 @@ def turn(
     state = DialogueState()
     if after:
         state = remember_question(state, "spending_summary", LAST, hints, NOW)
-    return Turn(cast(Platform, None), cast(Tx, None), "p", "en", NOW, text, intent, Entities(**entities), state)
+    return Turn(
+        cast(Platform, None),
+        cast(Tx, None),
+        "p",
+        "en",
+        NOW,
+        text,
+        intent,
+        Entities(**entities),
+        state,
+    )
 
 
 def test_a_message_the_model_is_unsure_about_reruns_the_last_question() -> None:

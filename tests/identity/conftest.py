@@ -94,7 +94,7 @@ def identity_app(
         signed_in: CurrentPerson, session: SessionDep, platform: PlatformDep
     ) -> dict[str, str]:
         await session.execute(select(func.count()).select_from(Person))
-        async with db.transaction(platform.sessions) as own:
+        async with platform.unit_of_work() as own:
             person = await update_profile(own, signed_in.person.id, language="en")
         return {"language": person.language}
 

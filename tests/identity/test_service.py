@@ -4,6 +4,7 @@ sessions, profile changes and erasure."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,9 @@ from sqlalchemy import ColumnElement, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bankchat.bus import InProcessBus
-from bankchat.db import Base, transaction
+from bankchat.db import Base
 from bankchat.errors import NotFound
-from bankchat.identity import service
+from bankchat.identity import flows, service
 from bankchat.identity.models import LoginAttempt, Person, SessionRecord
 from bankchat.identity.service import (
     EmailTaken,
@@ -27,12 +28,20 @@ from bankchat.identity.service import (
     normalise_email,
     token_digest,
 )
-from bankchat.uow import unit_of_work
+from bankchat.uow import Tx, unit_of_work
 from tests.identity.conftest import PASSWORD, Clock
 
 Sessions = async_sessionmaker[AsyncSession]
 IP = "192.0.2.10"
 WRONG_PASSWORD = "wrong password 123"
+
+
+def unit(sessions: Sessions) -> AbstractAsyncContextManager[Tx]:
+    return unit_of_work(sessions, InProcessBus())
+
+
+def units(sessions: Sessions) -> flows.Units:
+    return lambda: unit(sessions)
 
 
 async def new_person(
@@ -59,8 +68,8 @@ async def attempt(
     password: str = WRONG_PASSWORD,
     ip: str = IP,
 ) -> tuple[Person, service.NewSession]:
-    return await service.log_in(
-        sessions, email=email, password=password, ip=ip, hasher=hasher, now=clock()
+    return await flows.log_in(
+        units(sessions), email=email, password=password, ip=ip, hasher=hasher, now=clock()
     )
 
 
@@ -350,8 +359,8 @@ async def test_prune_login_attempts_forgets_old_ones_everywhere(
     await fail(sessions, clock, light_hasher, email="old@example.org", ip="198.51.100.7")
     clock.advance(service.ATTEMPT_RETENTION + timedelta(seconds=1))
     await fail(sessions, clock, light_hasher)
-    async with transaction(sessions) as session:
-        assert await service.prune_login_attempts(session, now=clock()) == 1
+    async with unit(sessions) as tx:
+        assert await service.prune_login_attempts(tx, now=clock()) == 1
     assert await count(sessions, LoginAttempt) == 1
 
 
@@ -369,7 +378,7 @@ async def test_authenticate_names_the_person_and_csrf_token(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     person, new = await signed_in(sessions, clock, light_hasher)
-    found = await service.authenticate(sessions, new.token, now=clock())
+    found = await flows.authenticate(units(sessions), new.token, now=clock())
     assert found is not None
     assert found.person.id == person.id
     assert found.csrf_token == new.csrf_token
@@ -380,7 +389,7 @@ async def test_authenticate_refuses_an_unknown_token(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     await signed_in(sessions, clock, light_hasher)
-    assert await service.authenticate(sessions, "made-up", now=clock()) is None
+    assert await flows.authenticate(units(sessions), "made-up", now=clock()) is None
 
 
 async def test_expired_session_is_refused_and_deleted(
@@ -388,7 +397,7 @@ async def test_expired_session_is_refused_and_deleted(
 ) -> None:
     _, new = await signed_in(sessions, clock, light_hasher)
     clock.advance(service.DEFAULT_SESSION_LIFETIME)
-    assert await service.authenticate(sessions, new.token, now=clock()) is None
+    assert await flows.authenticate(units(sessions), new.token, now=clock()) is None
     assert await count(sessions, SessionRecord) == 0
 
 
@@ -399,7 +408,7 @@ async def test_last_seen_is_touched_at_most_once_a_minute(
     started = clock()
 
     async def last_seen() -> object:
-        await service.authenticate(sessions, new.token, now=clock())
+        await flows.authenticate(units(sessions), new.token, now=clock())
         async with sessions() as session:
             record = await session.get(SessionRecord, token_digest(new.token))
             assert record is not None
@@ -416,10 +425,10 @@ async def test_log_out_ends_only_that_session(
 ) -> None:
     _, first = await signed_in(sessions, clock, light_hasher)
     _, second = await attempt(sessions, clock, light_hasher, password=PASSWORD)
-    async with transaction(sessions) as session:
-        await service.log_out(session, first.token)
-    assert await service.authenticate(sessions, first.token, now=clock()) is None
-    assert await service.authenticate(sessions, second.token, now=clock()) is not None
+    async with unit(sessions) as tx:
+        await service.log_out(tx, first.token)
+    assert await flows.authenticate(units(sessions), first.token, now=clock()) is None
+    assert await flows.authenticate(units(sessions), second.token, now=clock()) is not None
 
 
 async def test_log_out_everywhere_ends_every_session_of_the_person(
@@ -429,8 +438,8 @@ async def test_log_out_everywhere_ends_every_session_of_the_person(
     await attempt(sessions, clock, light_hasher, password=PASSWORD)
     other = await new_person(sessions, clock, light_hasher, email="ben@example.org")
     await attempt(sessions, clock, light_hasher, email="ben@example.org", password=PASSWORD)
-    async with transaction(sessions) as session:
-        await service.log_out_everywhere(session, person.id)
+    async with unit(sessions) as tx:
+        await service.log_out_everywhere(tx, person.id)
     assert await count(sessions, SessionRecord) == 1
     assert await count(sessions, SessionRecord, SessionRecord.person_id == other.id) == 1
 
@@ -453,8 +462,8 @@ async def test_prune_expired_sessions_forgets_only_expired_ones(
     clock.advance(service.DEFAULT_SESSION_LIFETIME)
     await new_person(sessions, clock, light_hasher, email="ben@example.org")
     await attempt(sessions, clock, light_hasher, email="ben@example.org", password=PASSWORD)
-    async with transaction(sessions) as session:
-        assert await service.prune_expired_sessions(session, now=clock()) == 1
+    async with unit(sessions) as tx:
+        assert await service.prune_expired_sessions(tx, now=clock()) == 1
     assert await count(sessions, SessionRecord) == 1
 
 
@@ -465,18 +474,16 @@ async def test_valid_sessions_names_only_sessions_still_live(
     _, logged_out = await attempt(sessions, clock, light_hasher, password=PASSWORD)
     ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
     carl = await new_person(sessions, clock, light_hasher, email="carl@example.org")
-    async with transaction(sessions) as session:
-        await service.log_out(session, logged_out.token)
-        expiring = await service.start_session(
-            session, ben.id, now=clock(), lifetime=timedelta(hours=1)
-        )
-        erased = await service.start_session(session, carl.id, now=clock())
-        await service.erase_person(session, carl.id)
+    async with unit(sessions) as tx:
+        await service.log_out(tx, logged_out.token)
+        expiring = await service.start_session(tx, ben.id, now=clock(), lifetime=timedelta(hours=1))
+        erased = await service.start_session(tx, carl.id, now=clock())
+        await service.erase_person(tx, carl.id)
     clock.advance(timedelta(hours=1))
     tokens = (live, logged_out, expiring, erased)
     asked = [token_digest(new.token) for new in tokens] + [token_digest("made-up")]
-    async with transaction(sessions) as session:
-        found = await service.valid_sessions(session, asked, now=clock())
+    async with unit(sessions) as tx:
+        found = await service.valid_sessions(tx, asked, now=clock())
     assert found == {token_digest(live.token)}
 
 
@@ -489,8 +496,8 @@ async def test_valid_sessions_touches_last_seen_only_of_sessions_due(
     late_start = clock()
     clock.advance(timedelta(seconds=30))
     ids = [token_digest(early.token), token_digest(late.token)]
-    async with transaction(sessions) as session:
-        await service.valid_sessions(session, ids, now=clock())
+    async with unit(sessions) as tx:
+        await service.valid_sessions(tx, ids, now=clock())
     async with sessions() as session:
         seen = [(await session.get(SessionRecord, id_)) for id_ in ids]
     assert [record.last_seen_at for record in seen if record] == [clock(), late_start]
@@ -509,8 +516,8 @@ async def test_valid_sessions_asks_in_chunks_of_500(
 
     event.listen(db_engine.sync_engine, "before_cursor_execute", record)
     try:
-        async with transaction(sessions) as session:
-            found = await service.valid_sessions(session, asked, now=clock())
+        async with unit(sessions) as tx:
+            found = await service.valid_sessions(tx, asked, now=clock())
     finally:
         event.remove(db_engine.sync_engine, "before_cursor_execute", record)
     assert found == {token_digest(live.token)}
@@ -524,10 +531,10 @@ async def test_update_profile_changes_only_what_is_given(
     sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
 ) -> None:
     person = await new_person(sessions, clock, light_hasher)
-    async with transaction(sessions) as session:
-        await service.update_profile(session, person.id, language="en")
-    async with transaction(sessions) as session:
-        updated = await service.update_profile(session, person.id, display_name="  Anna S. ")
+    async with unit(sessions) as tx:
+        await service.update_profile(tx, person.id, language="en")
+    async with unit(sessions) as tx:
+        updated = await service.update_profile(tx, person.id, display_name="  Anna S. ")
     assert (updated.display_name, updated.language) == ("Anna S.", "en")
 
 
@@ -544,8 +551,8 @@ async def test_erase_person_deletes_them_their_sessions_and_their_attempts(
     await fail(sessions, clock, light_hasher)
     await new_person(sessions, clock, light_hasher, email="ben@example.org")
     await attempt(sessions, clock, light_hasher, email="ben@example.org", password=PASSWORD)
-    async with transaction(sessions) as session:
-        await service.erase_person(session, person.id)
+    async with unit(sessions) as tx:
+        await service.erase_person(tx, person.id)
     assert await count(sessions, Person) == 1
     assert await count(sessions, SessionRecord, SessionRecord.person_id == person.id) == 0
     anna = email_digest("anna@example.org")
@@ -559,9 +566,49 @@ async def test_erasing_someone_already_gone_does_nothing(
 ) -> None:
     person = await new_person(sessions, clock, light_hasher)
     for _ in range(2):
-        async with transaction(sessions) as session:
-            await service.erase_person(session, person.id)
+        async with unit(sessions) as tx:
+            await service.erase_person(tx, person.id)
     assert await count(sessions, Person) == 0
+
+
+# -- what other domains may know of people --------------------------------------------
+
+
+async def test_display_names_of_ids_or_of_a_query_by_name(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    anna = await new_person(sessions, clock, light_hasher)
+    ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
+    async with unit(sessions) as tx:
+        await service.update_profile(tx, ben.id, display_name="Ben")
+    gone = "00000000-0000-0000-0000-000000000000"
+    async with sessions() as session:
+        by_ids = await service.display_names(session, [anna.id, ben.id, gone])
+        none = await service.display_names(session, [])
+        by_query = await service.display_names(
+            session, select(Person.id).where(Person.email == "ben@example.org")
+        )
+    assert list(by_ids.items()) == [(anna.id, "Anna Schmidt"), (ben.id, "Ben")]
+    assert none == {}
+    assert by_query == {ben.id: "Ben"}
+
+
+async def test_search_people_by_prefix_in_any_case_never_the_one_asking(
+    sessions: Sessions, clock: Clock, light_hasher: PasswordHasher
+) -> None:
+    anna = await new_person(sessions, clock, light_hasher)
+    annika = await new_person(sessions, clock, light_hasher, email="annika@example.org")
+    ben = await new_person(sessions, clock, light_hasher, email="ben@example.org")
+    async with unit(sessions) as tx:
+        await service.update_profile(tx, annika.id, display_name="annika_b")
+        await service.update_profile(tx, ben.id, display_name="Ben")
+    async with sessions() as session:
+        found = await service.search_people(session, "ANN", exclude=anna.id, limit=20)
+        literal = await service.search_people(session, "annika%", exclude=anna.id, limit=20)
+        capped = await service.search_people(session, "a", exclude="nobody", limit=1)
+    assert found == [(annika.id, "annika_b")]
+    assert literal == []
+    assert capped == [(anna.id, "Anna Schmidt")]
 
 
 # -- normalising addresses ------------------------------------------------------------

@@ -22,8 +22,8 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 async def assistant_conversation(sessions: async_sessionmaker[AsyncSession], person: str) -> str:
-    async with db.transaction(sessions) as session:
-        conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        conversation = await service.ensure_assistant_conversation(tx, person, now=NOW)
     return conversation.id
 
 
@@ -173,7 +173,7 @@ async def test_storing_in_a_session_updates_the_conversation_it_holds(
     person = str(uuid.uuid4())
     async with unit_of_work(sessions, InProcessBus()) as tx:
         session = tx.session
-        conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
+        conversation = await service.ensure_assistant_conversation(tx, person, now=NOW)
         await service.post_from_assistant(tx, person, "text", {"text": "Hi"}, now=NOW)
         sent = await service.post_from_assistant(tx, person, "text", {"text": "Ho"}, now=NOW)
         assert (conversation.last_seq, sent.message.seq) == (2, 2)

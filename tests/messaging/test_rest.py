@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from bankchat.messaging import service
 from bankchat.platform import Platform
@@ -143,6 +144,22 @@ async def test_message_shape_follows_the_protocol(platform_app: FastAPI) -> None
     assert message["senderId"] == anna.id
     assert message["body"] == {"text": "Hallo!"}
     assert message["createdAt"].endswith("Z")
+
+
+async def test_rest_answers_messages_in_the_one_wire_form(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    anna = await sign_up(platform_app)
+    ben = await sign_up(platform_app)
+    conversation = await direct_conversation(anna, ben)
+    sent = (await send_text(anna, conversation, "web-wire")).json()
+    async with platform.sessions() as session:
+        [stored], _ = await service.history(session, anna.id, conversation, None, 10)
+    wire = service.message_json(stored)
+    history = await anna.api.get(f"/api/v1/conversations/{conversation}/messages")
+    assert sent == wire
+    assert history.json()["messages"] == [wire]
+    assert (await listed(anna, conversation))["lastMessage"] == wire
 
 
 async def test_unread_counts_what_others_wrote_since_the_read_mark(
@@ -330,6 +347,30 @@ async def test_contacts_are_kept_once_each(platform_app: FastAPI) -> None:
         assert response.status_code == 201, response.text
     assert (await anna.api.get("/api/v1/contacts")).json() == [{"id": ben.id, "displayName": "Ben"}]
     assert (await ben.api.get("/api/v1/contacts")).json() == []
+
+
+async def test_contacts_are_listed_by_name_in_one_query(
+    platform_app: FastAPI, platform: Platform
+) -> None:
+    anna = await sign_up(platform_app)
+    zoe = await sign_up(platform_app, name="Zoe")
+    ben = await sign_up(platform_app, name="Ben")
+    for contact in (zoe, ben):
+        response = await anna.post("/api/v1/contacts", json={"personId": contact.id})
+        assert response.status_code == 201, response.text
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(platform.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with platform.sessions() as session:
+            listed = await service.list_contacts(session, anna.id)
+    finally:
+        event.remove(platform.engine.sync_engine, "before_cursor_execute", record)
+    assert listed == [(ben.id, "Ben"), (zoe.id, "Zoe")]
+    assert len(statements) == 1
 
 
 async def test_unknown_people_cannot_be_contacts(platform_app: FastAPI) -> None:

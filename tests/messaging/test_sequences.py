@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bankchat import db
+from bankchat.bus import InProcessBus
 from bankchat.messaging import service
+from bankchat.uow import unit_of_work
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -33,8 +35,8 @@ async def test_sequence_numbers_are_gapless_and_resends_are_stored_once(
 ) -> None:
     sessions = db.session_factory(db_engine)
     person = str(uuid.uuid4())
-    async with db.transaction(sessions) as session:
-        conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        conversation = await service.ensure_assistant_conversation(tx, person, now=NOW)
     first_seq: dict[tuple[str, str], int] = {}
     for role, client_id in plan:
         sender = person if role == "person" else "assistant"
@@ -61,8 +63,8 @@ async def test_sequence_numbers_are_gapless_and_resends_are_stored_once(
 async def test_concurrent_senders_get_distinct_consecutive_numbers(db_engine: AsyncEngine) -> None:
     sessions = db.session_factory(db_engine)
     person = str(uuid.uuid4())
-    async with db.transaction(sessions) as session:
-        conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        conversation = await service.ensure_assistant_conversation(tx, person, now=NOW)
 
     async def one(n: int) -> int:
         sent = await service.send_and_commit(
@@ -85,8 +87,8 @@ async def test_concurrent_resends_of_one_client_id_store_one_message(
 ) -> None:
     sessions = db.session_factory(db_engine)
     person = str(uuid.uuid4())
-    async with db.transaction(sessions) as session:
-        conversation = await service.ensure_assistant_conversation(session, person, now=NOW)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        conversation = await service.ensure_assistant_conversation(tx, person, now=NOW)
     results = await asyncio.gather(
         *(
             service.send_and_commit(

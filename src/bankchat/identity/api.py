@@ -1,7 +1,7 @@
 """HTTP routes for signing up, logging in and out, and the person's own profile.
 
-Thin: each route validates its body, calls ``bankchat.identity.service`` and turns the
-result into cookies and JSON.
+Thin: each route validates its body, calls ``bankchat.identity.service`` (or, for
+logging in, ``flows``) and turns the result into cookies and JSON.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 
-from bankchat.api_deps import PlatformDep, SessionDep, TxDep
+from bankchat.api_deps import PlatformDep, TxDep
 from bankchat.config import Settings
 from bankchat.errors import problem_responses
-from bankchat.identity import service
+from bankchat.identity import flows, service
 from bankchat.identity.deps import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -128,7 +128,7 @@ async def sign_up(
         hasher=hasher(settings.password_hash_profile),
         now=now,
     )
-    new = await service.start_session(tx.session, person.id, now=now, lifetime=_lifetime(settings))
+    new = await service.start_session(tx, person.id, now=now, lifetime=_lifetime(settings))
     _set_session_cookies(response, request, settings, new, now)
     return SessionOut(person=PersonOut.model_validate(person), csrf_token=new.csrf_token)
 
@@ -152,8 +152,8 @@ async def log_in(
     _refuse_cross_site(request)
     settings = platform.settings
     now = platform.clock()
-    person, new = await service.log_in(
-        platform.sessions,
+    person, new = await flows.log_in(
+        platform.unit_of_work,
         email=body.email,
         password=body.password,
         ip=_client_ip(request),
@@ -176,11 +176,11 @@ async def log_out(
     _signed_in: CurrentPerson,
     token: SessionToken,
     request: Request,
-    session: SessionDep,
+    tx: TxDep,
     platform: PlatformDep,
 ) -> Response:
     assert token is not None  # CurrentPerson has refused requests without one
-    await service.log_out(session, token)
+    await service.log_out(tx, token)
     response = Response(status_code=204)
     _clear_session_cookies(response, request, platform.settings)
     return response
@@ -214,11 +214,9 @@ async def read_profile(signed_in: CurrentPerson) -> PersonOut:
     summary="Change display name or language",
     responses=problem_responses({**_UNSAFE, **_INVALID_BODY}),
 )
-async def update_profile(
-    body: ProfileUpdate, signed_in: CurrentPerson, session: SessionDep
-) -> PersonOut:
+async def update_profile(body: ProfileUpdate, signed_in: CurrentPerson, tx: TxDep) -> PersonOut:
     person = await service.update_profile(
-        session,
+        tx,
         signed_in.person.id,
         display_name=body.display_name,
         language=body.language,

@@ -4,7 +4,7 @@
 session's CSRF token in the ``X-CSRF-Token`` header. A route that depends on it is
 therefore safe against cross-site request forgery by construction.
 
-It uses short transactions of its own and never the request's session, so the writes
+It uses short units of work of its own and never the request's, so the writes
 that signing in brings (``last_seen_at``) are committed before the route starts and
 hold no lock while it runs.
 """
@@ -19,7 +19,8 @@ from fastapi.security import APIKeyCookie
 
 from bankchat.api_deps import PlatformDep
 from bankchat.errors import Forbidden, Unauthenticated
-from bankchat.identity.service import AuthenticatedSession, authenticate
+from bankchat.identity.flows import authenticate
+from bankchat.identity.service import AuthenticatedSession
 
 SESSION_COOKIE: Final = "bankchat_session"
 CSRF_COOKIE: Final = "bankchat_csrf"
@@ -57,7 +58,7 @@ async def current_person(
 ) -> AuthenticatedSession:
     if not token:
         raise NotAuthenticated("Log in first.")
-    signed_in = await authenticate(platform.sessions, token, now=platform.clock())
+    signed_in = await authenticate(platform.unit_of_work, token, now=platform.clock())
     if signed_in is None:
         raise NotAuthenticated("The session has ended; log in again.")
     if request.method in UNSAFE_METHODS and not csrf_matches(

@@ -15,9 +15,9 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from bankchat.identity.models import Language
 from bankchat.identity.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from bankchat.identity.service import normalise_email
+from bankchat.language import Language
 
 EMAIL_MAX_LENGTH: Final = 254
 DISPLAY_NAME_MAX_LENGTH: Final = 80

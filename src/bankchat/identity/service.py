@@ -1,5 +1,10 @@
 """Every rule and every write about people and their sessions: sign-up, log-in with its
-rate limit, session tokens, log-out, profile changes and erasure."""
+rate limit, session tokens, log-out, profile changes and erasure; and what other domains
+may know of people (display names, people search) without reading identity's tables.
+
+Every write takes the caller's unit of work (``uow.Tx``); reads take an ``AsyncSession``.
+Nothing here opens a transaction: logging in and authenticating a request, which run in
+several short transactions on purpose, are flows (``identity.flows``)."""
 
 from __future__ import annotations
 
@@ -14,21 +19,15 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from argon2 import PasswordHasher
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bankchat.db import transaction
 from bankchat.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthenticated
 from bankchat.events import PersonCreated
-from bankchat.identity.models import Language, LoginAttempt, Person, SessionRecord
-from bankchat.identity.passwords import (
-    check_password,
-    dummy_hash,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from bankchat.identity.models import LoginAttempt, Person, SessionRecord
+from bankchat.identity.passwords import check_password, hash_password
+from bankchat.language import Language as Language
 from bankchat.uow import Tx
 
 DEFAULT_SESSION_LIFETIME: Final = timedelta(days=14)
@@ -146,13 +145,14 @@ async def sign_up(
 
 
 async def start_session(
-    session: AsyncSession,
+    tx: Tx,
     person_id: str,
     *,
     now: datetime,
     lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
 ) -> NewSession:
     """Sign ``person_id`` in on a new session, and forget their sessions that expired."""
+    session = tx.session
     await session.execute(
         delete(SessionRecord).where(
             SessionRecord.person_id == person_id, SessionRecord.expires_at <= now
@@ -177,7 +177,24 @@ async def start_session(
     return new
 
 
-# -- log-in ---------------------------------------------------------------------------
+# -- log-in (the steps of ``flows.log_in``) -------------------------------------------
+
+
+async def record_login_attempt(tx: Tx, *, digest: str, ip: str, now: datetime) -> int:
+    """Record an attempt as failed (until ``complete_log_in`` says otherwise) and prune
+    the address's and the client's attempts past ``ATTEMPT_RETENTION``; returns its id."""
+    session = tx.session
+    attempt = LoginAttempt(email_digest=digest, ip=ip, at=now, succeeded=False)
+    session.add(attempt)
+    # Opportunistic pruning, cheap because both conditions have an index.
+    await session.execute(
+        delete(LoginAttempt).where(
+            or_(LoginAttempt.email_digest == digest, LoginAttempt.ip == ip),
+            LoginAttempt.at < now - ATTEMPT_RETENTION,
+        )
+    )
+    await session.flush()
+    return attempt.id
 
 
 async def _wait_for(
@@ -205,105 +222,53 @@ async def _wait_for(
     return (recent[limit - 1] + LOGIN_WINDOW - now).total_seconds()
 
 
-async def _retry_after(session: AsyncSession, digest: str, ip: str, now: datetime) -> int:
+async def refuse_if_rate_limited(
+    session: AsyncSession, *, digest: str, ip: str, now: datetime
+) -> None:
+    """Raise ``LoginRateLimited`` while more than ``MAX_FAILURES_PER_EMAIL`` failures per
+    address or ``MAX_FAILURES_PER_IP`` per client (the attempt being made included) are
+    in ``LOGIN_WINDOW``."""
     waits = (
         await _wait_for(session, LoginAttempt.email_digest == digest, MAX_FAILURES_PER_EMAIL, now),
         await _wait_for(session, LoginAttempt.ip == ip, MAX_FAILURES_PER_IP, now),
     )
     wait = max(waits)
-    return max(1, math.ceil(wait)) if wait > 0 else 0
+    if wait > 0:
+        raise LoginRateLimited(
+            "Too many failed logins; try again later.",
+            extra={"retry_after": max(1, math.ceil(wait))},
+        )
 
 
-async def log_in(
-    sessions: async_sessionmaker[AsyncSession],
+async def complete_log_in(
+    tx: Tx,
     *,
-    email: str,
-    password: str,
-    ip: str,
-    hasher: PasswordHasher,
+    attempt_id: int,
+    person_id: str,
+    new_hash: str | None,
     now: datetime,
     lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
 ) -> tuple[Person, NewSession]:
-    """Check the credentials and start a session.
-
-    At most ``MAX_FAILURES_PER_EMAIL`` failures per address and ``MAX_FAILURES_PER_IP``
-    per client address are allowed in ``LOGIN_WINDOW``; the limit is checked before the
-    password and answers the same whether the address has an account or not.
-
-    Every attempt is first recorded as a failure in a transaction of its own, committed
-    before the limit is counted, and marked a success only once the password is right.
-    So attempts made in parallel cannot all pass the check together: the k-th attempt
-    to commit counts at least k failures, and at most the limit reach the password. A
-    refused attempt stays recorded too, so hammering while locked out keeps one locked
-    out.
-    """
-    email = normalise_email(email)
-    digest = email_digest(email)
-    ip = ip[:IP_MAX_LENGTH]
-    attempt_id = await _reserve_attempt(sessions, digest, ip, now)
-    async with transaction(sessions) as session:
-        retry_after = await _retry_after(session, digest, ip, now)
-        if retry_after:
-            raise LoginRateLimited(
-                "Too many failed logins; try again later.",
-                extra={"retry_after": retry_after},
-            )
-        person = await find_person_by_email(session, email)
-
-    # Hashing is slow on purpose: keep it outside any transaction and off the event loop.
-    if person is None:
-        # As slow as checking a real password, so timing does not tell who has an account.
-        await asyncio.to_thread(verify_password, hasher, dummy_hash(hasher), password)
-        succeeded = False
-    else:
-        succeeded = await asyncio.to_thread(verify_password, hasher, person.password_hash, password)
-    if person is None or not succeeded:
-        # One answer for an unknown address and a wrong password: never say which.
-        raise InvalidCredentials(WRONG_CREDENTIALS)
-
-    new_hash = (
-        await asyncio.to_thread(hash_password, hasher, password)
-        if needs_rehash(hasher, person.password_hash)
-        else None
+    """The password was right: mark the attempt a success, keep ``new_hash`` (a rehash
+    under the current parameters) if given, and start a session."""
+    await tx.session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
     )
-    async with transaction(sessions) as session:
-        await session.execute(
-            update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
-        )
-        current = await session.get(Person, person.id)
-        if current is None:  # erased while the password was being checked
-            raise InvalidCredentials(WRONG_CREDENTIALS)
-        if new_hash is not None:
-            current.password_hash = new_hash
-        new_session = await start_session(session, current.id, now=now, lifetime=lifetime)
-    return current, new_session
+    person = await tx.session.get(Person, person_id)
+    if person is None:  # erased while the password was being checked
+        raise InvalidCredentials(WRONG_CREDENTIALS)
+    if new_hash is not None:
+        person.password_hash = new_hash
+    return person, await start_session(tx, person.id, now=now, lifetime=lifetime)
 
 
-async def _reserve_attempt(
-    sessions: async_sessionmaker[AsyncSession], digest: str, ip: str, now: datetime
-) -> int:
-    """Record an attempt as failed and commit it; returns its id."""
-    async with transaction(sessions) as session:
-        attempt = LoginAttempt(email_digest=digest, ip=ip, at=now, succeeded=False)
-        session.add(attempt)
-        # Opportunistic pruning, cheap because both conditions have an index.
-        await session.execute(
-            delete(LoginAttempt).where(
-                or_(LoginAttempt.email_digest == digest, LoginAttempt.ip == ip),
-                LoginAttempt.at < now - ATTEMPT_RETENTION,
-            )
-        )
-        await session.flush()
-        return attempt.id
-
-
-async def prune_login_attempts(session: AsyncSession, *, now: datetime) -> int:
+async def prune_login_attempts(tx: Tx, *, now: datetime) -> int:
     """Forget attempts older than ``ATTEMPT_RETENTION`` everywhere; returns how many.
 
-    ``log_in`` already prunes the address and client it sees; this is for a periodic
-    sweep of those never seen again.
+    ``record_login_attempt`` already prunes the address and client it sees; this is for
+    a periodic sweep of those never seen again.
     """
-    result = await session.execute(
+    result = await tx.session.execute(
         delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPT_RETENTION)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -312,51 +277,43 @@ async def prune_login_attempts(session: AsyncSession, *, now: datetime) -> int:
 # -- sessions -------------------------------------------------------------------------
 
 
-async def authenticate(
-    sessions: async_sessionmaker[AsyncSession], token: str, *, now: datetime
-) -> AuthenticatedSession | None:
-    """Who holds ``token``, or None when it opens no live session.
+async def check_session(tx: Tx, token: str, *, now: datetime) -> AuthenticatedSession | None:
+    """Who holds ``token``, or None when it opens no live session; touches its
+    ``last_seen_at`` (at most once a minute) and forgets it once expired.
 
-    Runs in a short transaction of its own, never in the caller's: its bookkeeping
-    writes (touching ``last_seen_at``, forgetting an expired session) left pending in a
-    request's session would be flushed by the request's next query and hold SQLite's
-    write lock until the request ends, so any other transaction the request opens (the
-    vault's, for one) would wait for it and fail. The person comes back detached;
-    routes load what they change through their own session.
+    ``flows.authenticate`` runs this in a short unit of work of its own (see there why).
     """
+    session = tx.session
     session_id = token_digest(token)
-    async with transaction(sessions) as session:
-        row = (
-            await session.execute(
-                select(SessionRecord, Person)
-                .join(Person, Person.id == SessionRecord.person_id)
-                .where(SessionRecord.id == session_id)
+    row = (
+        await session.execute(
+            select(SessionRecord, Person)
+            .join(Person, Person.id == SessionRecord.person_id)
+            .where(SessionRecord.id == session_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    record, person = row
+    if record.expires_at <= now:
+        await session.execute(
+            delete(SessionRecord).where(
+                SessionRecord.id == session_id, SessionRecord.expires_at <= now
             )
-        ).one_or_none()
-        if row is None:
-            return None
-        record, person = row
-        if record.expires_at <= now:
-            await session.execute(
-                delete(SessionRecord).where(
-                    SessionRecord.id == session_id, SessionRecord.expires_at <= now
-                )
-            )
-            return None
-        # Writing on every request would turn each read into a write; a minute is
-        # precise enough for "last active".
-        if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
-            await session.execute(
-                update(SessionRecord)
-                .where(SessionRecord.id == session_id, SessionRecord.last_seen_at < now)
-                .values(last_seen_at=now)
-            )
+        )
+        return None
+    # Writing on every request would turn each read into a write; a minute is precise
+    # enough for "last active".
+    if now - record.last_seen_at >= LAST_SEEN_RESOLUTION:
+        await session.execute(
+            update(SessionRecord)
+            .where(SessionRecord.id == session_id, SessionRecord.last_seen_at < now)
+            .values(last_seen_at=now)
+        )
     return AuthenticatedSession(person=person, csrf_token=record.csrf_token, session_id=record.id)
 
 
-async def valid_sessions(
-    session: AsyncSession, token_hashes: Collection[str], *, now: datetime
-) -> set[str]:
+async def valid_sessions(tx: Tx, token_hashes: Collection[str], *, now: datetime) -> set[str]:
     """Which of ``token_hashes`` (session ids, see ``token_digest``) still open a live
     session: not logged out, not expired, their person not erased.
 
@@ -365,6 +322,7 @@ async def valid_sessions(
     more ago, per ``SESSION_CHECK_CHUNK`` ids. Expired sessions are left to
     ``prune_expired_sessions``, so a check that finds nothing due writes nothing.
     """
+    session = tx.session
     ids = sorted(set(token_hashes))
     live: set[str] = set()
     due: list[str] = []
@@ -395,19 +353,19 @@ async def valid_sessions(
     return live
 
 
-async def log_out(session: AsyncSession, token: str) -> None:
+async def log_out(tx: Tx, token: str) -> None:
     """End the session ``token`` opens (nothing happens when it opens none)."""
-    await session.execute(delete(SessionRecord).where(SessionRecord.id == token_digest(token)))
+    await tx.session.execute(delete(SessionRecord).where(SessionRecord.id == token_digest(token)))
 
 
-async def log_out_everywhere(session: AsyncSession, person_id: str) -> None:
+async def log_out_everywhere(tx: Tx, person_id: str) -> None:
     """End every session of ``person_id``."""
-    await session.execute(delete(SessionRecord).where(SessionRecord.person_id == person_id))
+    await tx.session.execute(delete(SessionRecord).where(SessionRecord.person_id == person_id))
 
 
-async def prune_expired_sessions(session: AsyncSession, *, now: datetime) -> int:
+async def prune_expired_sessions(tx: Tx, *, now: datetime) -> int:
     """Forget every session that has expired; returns how many."""
-    result = await session.execute(delete(SessionRecord).where(SessionRecord.expires_at <= now))
+    result = await tx.session.execute(delete(SessionRecord).where(SessionRecord.expires_at <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -422,34 +380,77 @@ async def get_person(session: AsyncSession, person_id: str) -> Person:
 
 
 async def update_profile(
-    session: AsyncSession,
+    tx: Tx,
     person_id: str,
     *,
     display_name: str | None = None,
     language: Language | None = None,
 ) -> Person:
     """Change what is given and keep the rest."""
-    person = await get_person(session, person_id)
+    person = await get_person(tx.session, person_id)
     if display_name is not None:
         person.display_name = display_name.strip()
     if language is not None:
         person.language = language
-    await session.flush()
+    await tx.session.flush()
     return person
 
 
-async def erase_person(session: AsyncSession, person_id: str) -> None:
+async def erase_person(tx: Tx, person_id: str) -> None:
     """Delete the person, their sessions and the login attempts made with their address.
 
     The last step of "erase everything"; erasing someone already gone does nothing, so
     an interrupted erasure can simply be run again.
     """
+    session = tx.session
     person = await session.get(Person, person_id)
     if person is None:
         return
-    await log_out_everywhere(session, person_id)
+    await log_out_everywhere(tx, person_id)
     await session.execute(
         delete(LoginAttempt).where(LoginAttempt.email_digest == email_digest(person.email))
     )
     await session.delete(person)
     await session.flush()
+
+
+# -- what other domains may know of people --------------------------------------------
+
+# Person ids as values, or as a query selecting one column of them (a domain's own
+# table, say): either way one statement here, and the caller's table stays its own.
+PersonIds = Collection[str] | Select[str]
+
+
+async def display_names(session: AsyncSession, person_ids: PersonIds) -> dict[str, str]:
+    """Display names of those of ``person_ids`` who exist, by id, in order of name (then
+    id); one query."""
+    if not isinstance(person_ids, Select) and not person_ids:
+        return {}
+    result = await session.execute(
+        select(Person.id, Person.display_name)
+        .where(Person.id.in_(person_ids))
+        .order_by(Person.display_name, Person.id)
+    )
+    return {person_id: name for person_id, name in result.all()}
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def search_people(
+    session: AsyncSession, prefix: str, *, exclude: str, limit: int
+) -> list[tuple[str, str]]:
+    """Up to ``limit`` people whose display name starts with ``prefix`` (any case) as
+    (id, display name), in order of name; never ``exclude``."""
+    result = await session.execute(
+        select(Person.id, Person.display_name)
+        .where(
+            func.lower(Person.display_name).like(_like_prefix(prefix.lower()), escape="\\"),
+            Person.id != exclude,
+        )
+        .order_by(Person.display_name, Person.id)
+        .limit(limit)
+    )
+    return [(person_id, name) for person_id, name in result.all()]

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bankchat.api_deps import PlatformDep, SessionDep
+from bankchat.api_deps import PlatformDep, SessionDep, TxDep
 from bankchat.errors import problem_responses
 from bankchat.identity.deps import CurrentPerson
-from bankchat.identity.models import Language
+from bankchat.language import Language
 from bankchat.messaging import service
 from bankchat.messaging.models import Message
 from bankchat.messaging.schemas import (
@@ -53,16 +53,9 @@ ASSISTANT_NAMES: dict[Language, str] = {"de": "Assistent", "en": "Assistant"}
 
 
 def message_out(message: Message) -> MessageOut:
-    return MessageOut(
-        id=message.id,
-        conversation_id=message.conversation_id,
-        seq=message.seq,
-        sender_id=message.sender_id,
-        client_id=message.client_id,
-        kind=message.kind,
-        body=message.body,
-        created_at=message.created_at,
-    )
+    # The socket's and the bus's wire form (``service.message_json``), so REST cannot
+    # drift from them; ``MessageOut`` is that form's schema for the API docs.
+    return MessageOut.model_validate(service.message_json(message))
 
 
 def conversation_out(
@@ -96,25 +89,23 @@ async def _one_conversation(
 
 @router.get("/conversations", response_model=list[ConversationOut], responses=_PROBLEMS)
 async def list_conversations(
-    me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    me: CurrentPerson, platform: PlatformDep, tx: TxDep
 ) -> list[ConversationOut]:
     """The caller's conversations, most recent first, with unread counts."""
     # Every person has an assistant conversation, even one who signed up before it existed.
-    await service.ensure_assistant_conversation(session, me.person.id, now=platform.clock())
-    summaries = await service.list_conversations(session, me.person.id)
-    names = await service.display_names(session, service.summary_member_ids(summaries))
+    await service.ensure_assistant_conversation(tx, me.person.id, now=platform.clock())
+    summaries = await service.list_conversations(tx.session, me.person.id)
+    names = await service.display_names(tx.session, service.summary_member_ids(summaries))
     return [conversation_out(s, me.person.id, names, me.person.language) for s in summaries]
 
 
 @router.post("/conversations", response_model=ConversationOut, responses=_PEOPLE_PROBLEMS)
 async def open_direct(
-    body: OpenDirectRequest, me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    body: OpenDirectRequest, me: CurrentPerson, platform: PlatformDep, tx: TxDep
 ) -> ConversationOut:
     """The direct conversation with another person, created if new."""
-    conversation = await service.open_direct(
-        session, me.person.id, body.person_id, now=platform.clock()
-    )
-    return await _one_conversation(session, me.person.id, conversation.id, me.person.language)
+    conversation = await service.open_direct(tx, me.person.id, body.person_id, now=platform.clock())
+    return await _one_conversation(tx.session, me.person.id, conversation.id, me.person.language)
 
 
 @router.get(
@@ -199,10 +190,10 @@ async def list_contacts(me: CurrentPerson, session: SessionDep) -> list[PersonOu
 
 @router.post("/contacts", status_code=201, response_model=PersonOut, responses=_PEOPLE_PROBLEMS)
 async def add_contact(
-    body: ContactRequest, me: CurrentPerson, platform: PlatformDep, session: SessionDep
+    body: ContactRequest, me: CurrentPerson, platform: PlatformDep, tx: TxDep
 ) -> PersonOut:
     """Add someone to the caller's contacts (adding them again changes nothing)."""
     person_id, name = await service.add_contact(
-        session, me.person.id, body.person_id, now=platform.clock()
+        tx, me.person.id, body.person_id, now=platform.clock()
     )
     return PersonOut(id=person_id, display_name=name)

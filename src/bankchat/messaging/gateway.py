@@ -37,7 +37,8 @@ from bankchat.db import transaction
 from bankchat.errors import DomainError
 from bankchat.events import CHAT_PERSON_PREFIX, ChatEvent, Event, MessageStored
 from bankchat.identity.deps import SESSION_COOKIE
-from bankchat.identity.service import authenticate, token_digest, valid_sessions
+from bankchat.identity.flows import authenticate
+from bankchat.identity.service import token_digest, valid_sessions
 from bankchat.messaging import service
 from bankchat.messaging.schemas import (
     ClientFrame,
@@ -315,8 +316,8 @@ class Gateway:
                 connection.close(CLOSE_NOT_LOGGED_IN)
 
     async def _valid_sessions(self, session_ids: set[str]) -> set[str]:
-        async with transaction(self.platform.sessions) as session:
-            return await valid_sessions(session, session_ids, now=self.platform.clock())
+        async with self.platform.unit_of_work() as tx:
+            return await valid_sessions(tx, session_ids, now=self.platform.clock())
 
     async def _on_event(self, event: Event) -> None:
         if not isinstance(event, ChatEvent):
@@ -352,7 +353,7 @@ class Gateway:
             return
         token = websocket.cookies.get(SESSION_COOKIE)
         signed_in = (
-            await authenticate(self.platform.sessions, token, now=self.platform.clock())
+            await authenticate(self.platform.unit_of_work, token, now=self.platform.clock())
             if token
             else None
         )

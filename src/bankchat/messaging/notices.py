@@ -55,7 +55,7 @@ def subscribe_notices(platform: Platform) -> Callable[[], None]:
         if isinstance(event, PersonCreated):
             async with platform.unit_of_work() as tx:
                 await service.ensure_assistant_conversation(
-                    tx.session, event.person_id, now=platform.clock()
+                    tx, event.person_id, now=platform.clock()
                 )
 
     unsubscribers = [platform.bus.subscribe(cls.kind, handle) for cls in NOTICES]

@@ -142,6 +142,9 @@ class ContactRequest(_Request):
 
 
 class MessageOut(_Response):
+    """``wire.MessageWire`` as the API docs show it; routes fill it from
+    ``service.message_json``, never field by field."""
+
     id: str
     conversation_id: str
     seq: int

@@ -27,8 +27,7 @@ from sqlalchemy.orm.util import identity_key
 from bankchat.bus import Bus
 from bankchat.errors import DomainError, NotFound
 from bankchat.events import MessageStored, ReadReceipt, Typing
-from bankchat.identity.models import Person
-from bankchat.identity.service import find_person_by_email, get_person
+from bankchat.identity import service as identity
 from bankchat.messaging.models import Contact, Conversation, ConversationMember, Message
 from bankchat.messaging.schemas import (
     ASSISTANT_ID,
@@ -177,8 +176,9 @@ def _insert_ignoring_conflict(
 
 
 async def _two_party_conversation(
-    session: AsyncSession, kind: str, first: str, second: str, now: datetime
+    tx: Tx, kind: str, first: str, second: str, now: datetime
 ) -> Conversation:
+    session = tx.session
     key = pair_key(first, second)
     conversation_id = new_id()
     created = await session.execute(
@@ -209,31 +209,27 @@ async def _two_party_conversation(
     return conversation
 
 
-async def ensure_assistant_conversation(
-    session: AsyncSession, person_id: str, *, now: datetime
-) -> Conversation:
+async def ensure_assistant_conversation(tx: Tx, person_id: str, *, now: datetime) -> Conversation:
     """The person's conversation with the assistant, created on first need."""
     existing = (
-        await session.execute(
+        await tx.session.execute(
             select(Conversation).where(Conversation.pair_key == pair_key(ASSISTANT_ID, person_id))
         )
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    return await _two_party_conversation(session, "assistant", person_id, ASSISTANT_ID, now)
+    return await _two_party_conversation(tx, "assistant", person_id, ASSISTANT_ID, now)
 
 
-async def open_direct(
-    session: AsyncSession, person_id: str, other_id: str, *, now: datetime
-) -> Conversation:
+async def open_direct(tx: Tx, person_id: str, other_id: str, *, now: datetime) -> Conversation:
     """The one direct conversation of two people, created if new."""
     if other_id == person_id:
         raise SelfConversation("A direct conversation needs another person.")
     try:
-        await get_person(session, other_id)
+        await identity.get_person(tx.session, other_id)
     except NotFound as unknown:
         raise PersonUnknown("No such person.") from unknown
-    return await _two_party_conversation(session, "direct", person_id, other_id, now)
+    return await _two_party_conversation(tx, "direct", person_id, other_id, now)
 
 
 async def member_ids(session: AsyncSession, conversation_id: str) -> list[str]:
@@ -381,7 +377,7 @@ async def post_from_assistant(
     Pass a ``client_id`` derived from what caused the message (an alert id, say) to post
     it only once however often the cause is handled. It is delivered once ``tx`` commits.
     """
-    conversation = await ensure_assistant_conversation(tx.session, person_id, now=now)
+    conversation = await ensure_assistant_conversation(tx, person_id, now=now)
     return await store_message(
         tx,
         conversation_id=conversation.id,
@@ -404,7 +400,7 @@ async def post_notice(
 ) -> Sent:
     """A system notice (rendered per language by the client) in the assistant conversation,
     delivered once ``tx`` commits."""
-    conversation = await ensure_assistant_conversation(tx.session, person_id, now=now)
+    conversation = await ensure_assistant_conversation(tx, person_id, now=now)
     return await store_message(
         tx,
         conversation_id=conversation.id,
@@ -550,18 +546,7 @@ async def list_conversations(
 
 async def display_names(session: AsyncSession, person_ids: Iterable[str]) -> dict[str, str]:
     """Display names of the given people who exist."""
-    wanted = sorted(set(person_ids) - INTERNAL_SENDERS)
-    if not wanted:
-        return {}
-    result = await session.execute(
-        select(Person.id, Person.display_name).where(Person.id.in_(wanted))
-    )
-    return {person_id: name for person_id, name in result.all()}
-
-
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return await identity.display_names(session, sorted(set(person_ids) - INTERNAL_SENDERS))
 
 
 async def search_people(session: AsyncSession, person_id: str, query: str) -> list[tuple[str, str]]:
@@ -572,38 +557,30 @@ async def search_people(session: AsyncSession, person_id: str, query: str) -> li
         return []
     found: dict[str, str] = {}
     if "@" in query:
-        by_email = await find_person_by_email(session, query)
+        by_email = await identity.find_person_by_email(session, query)
         if by_email is not None:
             found[by_email.id] = by_email.display_name
-    result = await session.execute(
-        select(Person.id, Person.display_name)
-        .where(
-            func.lower(Person.display_name).like(_like_prefix(query.lower()), escape="\\"),
-            Person.id != person_id,
-        )
-        .order_by(Person.display_name, Person.id)
-        .limit(PEOPLE_SEARCH_LIMIT)
+    named = await identity.search_people(
+        session, query, exclude=person_id, limit=PEOPLE_SEARCH_LIMIT
     )
-    for found_id, name in result.all():
+    for found_id, name in named:
         found.setdefault(found_id, name)
     found.pop(person_id, None)
     return list(found.items())[:PEOPLE_SEARCH_LIMIT]
 
 
-async def add_contact(
-    session: AsyncSession, owner_id: str, contact_id: str, *, now: datetime
-) -> tuple[str, str]:
+async def add_contact(tx: Tx, owner_id: str, contact_id: str, *, now: datetime) -> tuple[str, str]:
     """Keep ``contact_id`` in the owner's list (again: nothing changes); answers
     (id, display name)."""
     if contact_id == owner_id:
         raise SelfConversation("A person is not their own contact.")
     try:
-        person = await get_person(session, contact_id)
+        person = await identity.get_person(tx.session, contact_id)
     except NotFound as unknown:
         raise PersonUnknown("No such person.") from unknown
-    await session.execute(
+    await tx.session.execute(
         _insert_ignoring_conflict(
-            session,
+            tx.session,
             Contact.__table__,  # type: ignore[arg-type]
             {"owner_id": owner_id, "contact_id": contact_id, "created_at": now},
         )
@@ -612,19 +589,15 @@ async def add_contact(
 
 
 async def list_contacts(session: AsyncSession, owner_id: str) -> list[tuple[str, str]]:
-    """The owner's contacts who still exist, as (id, display name), by name."""
-    result = await session.execute(
-        select(Person.id, Person.display_name)
-        .join(Contact, Contact.contact_id == Person.id)
-        .where(Contact.owner_id == owner_id)
-        .order_by(Person.display_name, Person.id)
-    )
-    return [(person_id, name) for person_id, name in result.all()]
+    """The owner's contacts who still exist, as (id, display name), by name: one query."""
+    contacts = select(Contact.contact_id).where(Contact.owner_id == owner_id)
+    return list((await identity.display_names(session, contacts)).items())
 
 
-async def forget_person(session: AsyncSession, person_id: str) -> None:
+async def forget_person(tx: Tx, person_id: str) -> None:
     """Erasure: the person's assistant conversation, contact entries and memberships go;
     a conversation nobody is left in goes with its messages."""
+    session = tx.session
     await session.execute(
         delete(Conversation).where(Conversation.pair_key == pair_key(ASSISTANT_ID, person_id))
     )

@@ -87,5 +87,5 @@ async def erase_everything(
     await platform.vault.erase_person(
         tx, person_id=person_id, actor=banking.person_actor(person_id)
     )
-    await messaging.forget_person(session, person_id)
-    await identity.erase_person(session, person_id)
+    await messaging.forget_person(tx, person_id)
+    await identity.erase_person(tx, person_id)
