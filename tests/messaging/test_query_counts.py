@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bankchat import db
+from bankchat.bus import InProcessBus
 from bankchat.messaging import service as messaging
+from bankchat.uow import unit_of_work
 from tests.query_counts import statements
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -23,8 +25,8 @@ SEND_BATCH = 4
 async def _send_batch(engine: AsyncEngine, size: int) -> list[str]:
     sessions = db.session_factory(engine)
     person = str(uuid.uuid4())
-    async with db.transaction(sessions) as session:
-        conversation = await messaging.ensure_assistant_conversation(session, person, now=NOW)
+    async with unit_of_work(sessions, InProcessBus()) as tx:
+        conversation = await messaging.ensure_assistant_conversation(tx, person, now=NOW)
     with statements() as seen:
         sent = await asyncio.gather(
             *(
