@@ -7,7 +7,6 @@ import base64
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bankchat import db
 from bankchat.app import create_app
 from bankchat.banking.registry import BankEntry
 from bankchat.cli import bank_entries_for
@@ -30,8 +27,16 @@ from bankchat.sandbox.app import create_app as create_sandbox_app
 from bankchat.sandbox.world import World
 from bankchat.server import open_platform
 from tests.conformance import Conformance, load_spec, spec_path
+from tests.databases import (
+    PostgresSchemas,
+    migrate_sqlite_file,
+    postgres_schema,
+    record_postgres_migration,
+    run_async,
+    sqlite_database,
+)
 from tests.sandbox.worlds import small_world
-from tests.services import POSTGRES_URL, port_open, unavailable
+from tests.services import port_open, unavailable
 
 PARTNER_SECRET = "test-partner-secret"
 
@@ -39,32 +44,58 @@ PARTNER_SECRET = "test-partner-secret"
 # -- databases ------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A fresh, migrated database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-        await db.upgrade(engine)
-        yield engine
-        await engine.dispose()
-        return
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's SQLite file migrated to head, which each test gets a copy of."""
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    run_async(lambda: migrate_sqlite_file(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas() -> Iterator[PostgresSchemas]:
+    """This worker's migrated PostgreSQL schemas: what migrating a schema to head executes
+    is recorded once, and replayed into a new schema for each test."""
+    schemas = PostgresSchemas(run_async(record_postgres_migration))
+    try:
+        yield schemas
+    finally:
+        schemas.close()
+
+
+def require_postgres() -> None:
     if not port_open("127.0.0.1", 5432):
         unavailable("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = db.create_engine(POSTGRES_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = db.create_engine(
-        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
-    )
-    try:
-        await db.upgrade(engine)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of the test's own: a copy of the worker's migrated SQLite file,
+    or a PostgreSQL schema of its own into which the worker's recorded migration was
+    replayed (see tests/databases.py)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("migrated_sqlite_file")
+        async with sqlite_database(tmp_path / "test.db", template) as engine:
+            yield engine
+        return
+    require_postgres()
+    schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+    async with schemas.migrated() as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_db_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the test's own, for tests that migrate it themselves."""
+    if request.param == "sqlite":
+        async with sqlite_database(tmp_path / "test.db") as engine:
+            yield engine
+        return
+    require_postgres()
+    async with postgres_schema() as engine:
+        yield engine
 
 
 # -- conformance ----------------------------------------------------------------------
