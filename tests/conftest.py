@@ -4,13 +4,18 @@ over real HTTP, and NextGenPSD2 conformance checking of every response."""
 from __future__ import annotations
 
 import base64
+import fcntl
+import hashlib
+import shutil
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -18,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bankchat.assistant
 from bankchat.app import create_app
 from bankchat.banking.registry import BankEntry
 from bankchat.cli import bank_entries_for
@@ -38,7 +44,11 @@ from tests.databases import (
 from tests.sandbox.worlds import small_world
 from tests.services import port_open, unavailable
 
+if TYPE_CHECKING:
+    from bankchat.assistant.nlu.pipeline import Nlu
+
 PARTNER_SECRET = "test-partner-secret"
+NLU_PACKAGE = Path(bankchat.assistant.__file__).parent / "nlu"
 
 
 # -- databases ------------------------------------------------------------------------
@@ -96,6 +106,59 @@ async def empty_db_engine(
     require_postgres()
     async with postgres_schema() as engine:
         yield engine
+
+
+# -- bankchat's own NLU --------------------------------------------------------------
+
+
+def nlu_code_digest() -> str:
+    """A digest of the NLU's code and the libraries its model is made of."""
+    digest = hashlib.sha256()
+    for source in sorted(NLU_PACKAGE.glob("*.py")):
+        digest.update(f"{source.name}\0".encode())
+        digest.update(source.read_bytes())
+    for library in ("numpy", "scipy", "scikit-learn"):
+        digest.update(f"{library}={metadata.version(library)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests cache bankchat's NLU model: pytest's cache directory, which the xdist
+    workers share and later runs find again. The model's own digest covers the examples,
+    scikit-learn's version and the feature configuration's; the directory is named for the
+    NLU's code too, so a test never loads a model that older code built."""
+    cache = getattr(pytestconfig, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("bankchat-nlu-model")
+    root = Path(cache.mkdir("bankchat-nlu-model"))
+    current = root / f"code-{nlu_code_digest()}"
+    for other in root.glob("code-*"):
+        if other != current:
+            shutil.rmtree(other, ignore_errors=True)
+    current.mkdir(exist_ok=True)
+    return current
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (across processes) for the block."""
+    with lock_file.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def trained_nlu(nlu_cache: Path) -> Nlu:
+    """bankchat's own trained NLU, once per test process: the first worker to need it
+    builds and caches it, the others wait for it and load it."""
+    from bankchat.assistant.nlu.pipeline import load_nlu
+
+    with exclusive(nlu_cache / "build.lock"):
+        return load_nlu(nlu_cache)
 
 
 # -- conformance ----------------------------------------------------------------------
