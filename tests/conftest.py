@@ -43,6 +43,7 @@ from tests.databases import (
 )
 from tests.sandbox.worlds import small_world
 from tests.services import port_open, unavailable
+from tests.tls import shared_tls
 
 if TYPE_CHECKING:
     from bankchat.assistant.nlu.pipeline import Nlu
@@ -284,6 +285,9 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to the live sandbox that checks every NextGenPSD2 response."""
     async with httpx.AsyncClient(
-        base_url=sandbox.url, event_hooks={"response": [conformance.hook]}, timeout=10
+        base_url=sandbox.url,
+        event_hooks={"response": [conformance.hook]},
+        timeout=10,
+        verify=shared_tls(),
     ) as http:
         yield http
