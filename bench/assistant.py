@@ -446,6 +446,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--passes", type=int, default=5, help="parse passes over the held-out")
     parser.add_argument("--nlu-only", action="store_true")
+    parser.add_argument(
+        "--round-trips-only", action="store_true", help="skip the understanding figures"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--customers-per-bank", type=int, help=argparse.SUPPRESS)
@@ -454,7 +457,8 @@ def main() -> None:
         serve(args.serve, args.data_dir, args.customers_per_bank)
         return
 
-    console.print(nlu_table([nlu_figures(args.passes) for _ in range(args.runs)]))
+    if not args.round_trips_only:
+        console.print(nlu_table([nlu_figures(args.passes) for _ in range(args.runs)]))
     if args.nlu_only:
         return
     rates = [float(r) for r in args.rates.split(",") if r]

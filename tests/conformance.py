@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import PathNotFound
 from werkzeug.datastructures import Headers, ImmutableMultiDict
@@ -34,7 +34,15 @@ def spec_path() -> Path | None:
 
 @cache
 def load_spec(path: Path) -> OpenAPI:
-    return OpenAPI.from_file_path(str(path))
+    """The spec, to validate responses with. Whether the spec document itself is valid
+    OpenAPI takes seconds to check: ``check_spec`` does it, in a test of its own, instead
+    of every test process doing it on loading."""
+    return OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))
+
+
+def check_spec(path: Path) -> None:
+    """Raise unless the spec document at ``path`` is valid OpenAPI."""
+    OpenAPI.from_file_path(str(path))
 
 
 @dataclass

@@ -4,23 +4,26 @@ over real HTTP, and NextGenPSD2 conformance checking of every response."""
 from __future__ import annotations
 
 import base64
+import fcntl
+import hashlib
+import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bankchat import db
+import bankchat.assistant
 from bankchat.app import create_app
 from bankchat.banking.registry import BankEntry
 from bankchat.cli import bank_entries_for
@@ -30,41 +33,133 @@ from bankchat.sandbox.app import create_app as create_sandbox_app
 from bankchat.sandbox.world import World
 from bankchat.server import open_platform
 from tests.conformance import Conformance, load_spec, spec_path
+from tests.databases import (
+    PostgresSchemas,
+    migrate_sqlite_file,
+    postgres_schema,
+    record_postgres_migration,
+    run_async,
+    sqlite_database,
+)
 from tests.sandbox.worlds import small_world
-from tests.services import POSTGRES_URL, port_open, unavailable
+from tests.services import port_open, unavailable
+from tests.tls import shared_tls
+
+if TYPE_CHECKING:
+    from bankchat.assistant.nlu.pipeline import Nlu
 
 PARTNER_SECRET = "test-partner-secret"
+NLU_PACKAGE = Path(bankchat.assistant.__file__).parent / "nlu"
 
 
 # -- databases ------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A fresh, migrated database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-        await db.upgrade(engine)
-        yield engine
-        await engine.dispose()
-        return
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's SQLite file migrated to head, which each test gets a copy of."""
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    run_async(lambda: migrate_sqlite_file(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas() -> Iterator[PostgresSchemas]:
+    """This worker's migrated PostgreSQL schemas: what migrating a schema to head executes
+    is recorded once, and replayed into a new schema for each test."""
+    schemas = PostgresSchemas(run_async(record_postgres_migration))
+    try:
+        yield schemas
+    finally:
+        schemas.close()
+
+
+def require_postgres() -> None:
     if not port_open("127.0.0.1", 5432):
         unavailable("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = db.create_engine(POSTGRES_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = db.create_engine(
-        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
-    )
-    try:
-        await db.upgrade(engine)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of the test's own: a copy of the worker's migrated SQLite file,
+    or a PostgreSQL schema of its own into which the worker's recorded migration was
+    replayed (see tests/databases.py)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("migrated_sqlite_file")
+        async with sqlite_database(tmp_path / "test.db", template) as engine:
+            yield engine
+        return
+    require_postgres()
+    schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+    async with schemas.migrated() as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_db_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the test's own, for tests that migrate it themselves."""
+    if request.param == "sqlite":
+        async with sqlite_database(tmp_path / "test.db") as engine:
+            yield engine
+        return
+    require_postgres()
+    async with postgres_schema() as engine:
+        yield engine
+
+
+# -- bankchat's own NLU --------------------------------------------------------------
+
+
+def nlu_code_digest() -> str:
+    """A digest of the NLU's code and the libraries its model is made of."""
+    digest = hashlib.sha256()
+    for source in sorted(NLU_PACKAGE.glob("*.py")):
+        digest.update(f"{source.name}\0".encode())
+        digest.update(source.read_bytes())
+    for library in ("numpy", "scipy", "scikit-learn"):
+        digest.update(f"{library}={metadata.version(library)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests cache bankchat's NLU model: pytest's cache directory, which the xdist
+    workers share and later runs find again. The model's own digest covers the examples,
+    scikit-learn's version and the feature configuration's; the directory is named for the
+    NLU's code too, so a test never loads a model that older code built."""
+    cache = getattr(pytestconfig, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("bankchat-nlu-model")
+    root = Path(cache.mkdir("bankchat-nlu-model"))
+    current = root / f"code-{nlu_code_digest()}"
+    for other in root.glob("code-*"):
+        if other != current:
+            shutil.rmtree(other, ignore_errors=True)
+    current.mkdir(exist_ok=True)
+    return current
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (across processes) for the block."""
+    with lock_file.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def trained_nlu(nlu_cache: Path) -> Nlu:
+    """bankchat's own trained NLU, once per test process: the first worker to need it
+    builds and caches it, the others wait for it and load it."""
+    from bankchat.assistant.nlu.pipeline import load_nlu
+
+    with exclusive(nlu_cache / "build.lock"):
+        return load_nlu(nlu_cache)
 
 
 # -- conformance ----------------------------------------------------------------------
@@ -190,6 +285,9 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to the live sandbox that checks every NextGenPSD2 response."""
     async with httpx.AsyncClient(
-        base_url=sandbox.url, event_hooks={"response": [conformance.hook]}, timeout=10
+        base_url=sandbox.url,
+        event_hooks={"response": [conformance.hook]},
+        timeout=10,
+        verify=shared_tls(),
     ) as http:
         yield http

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.sandbox.consent_flow import decide, log_in
+from tests.tls import shared_tls
 
 _people = itertools.count(1)
 PASSWORD = "correct horse battery staple 42"
@@ -63,7 +64,7 @@ async def at_bank(
     sca_url: str, login: str, password: str, decision: str, accounts: list[str] | None = None
 ) -> str:
     """Log in at the bank and decide; returns where the bank sends the browser back."""
-    async with httpx.AsyncClient(timeout=30) as browser:
+    async with httpx.AsyncClient(timeout=30, verify=shared_tls()) as browser:
         page = await log_in(browser, sca_url, login, password)
         assert page.status_code == 200, page.text
         response = await decide(browser, sca_url, page, decision, accounts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -17,6 +18,13 @@ from bankchat import db
 from bankchat.instance import ensure_instance
 
 HEAD = "0006"
+
+
+@pytest.fixture
+async def db_engine(empty_db_engine: AsyncEngine) -> AsyncEngine:
+    """Migrated for real by this test, not copied from the worker's migrated database."""
+    await db.upgrade(empty_db_engine)
+    return empty_db_engine
 
 
 async def test_migrations_reach_head(db_engine: AsyncEngine) -> None:

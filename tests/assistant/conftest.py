@@ -1,5 +1,5 @@
 """Fixtures for the assistant: a sandbox world with a month of varied spending, the trained
-NLU (built once per test process), a scripted stand-in for tests about the dialogue's
+NLU (``trained_nlu``, in tests/conftest.py), a scripted stand-in for tests about the dialogue's
 mechanics, and ``Chat``, which writes as a person and collects the assistant's answers."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,24 +73,6 @@ def spending_world() -> World:
 @pytest.fixture
 def world() -> World:
     return spending_world()
-
-
-@pytest.fixture(scope="session")
-def nlu_cache(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The model cache, kept between test runs where pytest keeps its cache (the model is
-    rebuilt when the examples change: the cache is keyed by their digest)."""
-    cache = getattr(pytestconfig, "cache", None)
-    if cache is None:
-        return tmp_path_factory.mktemp("bankchat-nlu-model")
-    return Path(cache.mkdir("bankchat-nlu-model"))
-
-
-@pytest.fixture
-def trained_nlu(nlu_cache: Path) -> Understands:
-    """The real NLU, built once per test process."""
-    from bankchat.assistant.nlu.pipeline import load_nlu
-
-    return load_nlu(nlu_cache)
 
 
 @dataclass

@@ -48,6 +48,7 @@ from tests.sandbox.consent_flow import (
     iban,
     log_in,
 )
+from tests.tls import shared_tls
 
 if TYPE_CHECKING:
     from tests.conftest import LiveSandbox
@@ -125,7 +126,9 @@ async def bank(
         requests.append(request)
 
     async with httpx.AsyncClient(
-        event_hooks={"request": [count], "response": [conformance.hook]}, timeout=10
+        event_hooks={"request": [count], "response": [conformance.hook]},
+        timeout=10,
+        verify=shared_tls(),
     ) as http:
         yield LiveBank(Psd2Client(http, sandbox.bank_url(BANK)), requests, client, sandbox)
 

@@ -27,6 +27,7 @@ from bankchat.sandbox.world import World
 from bankchat.server import open_platform
 from tests.browser import chromium, screenshot_on_failure
 from tests.conftest import free_port, platform_settings
+from tests.databases import sqlite_database
 from tests.platform_support import PASSWORD
 
 _emails = itertools.count(1)
@@ -58,13 +59,19 @@ class Served:
 
 @pytest.fixture
 async def served(
-    bank_entries: list[BankEntry], world: World, tmp_path: Path
+    bank_entries: list[BankEntry], world: World, tmp_path: Path, migrated_sqlite_file: Path
 ) -> AsyncIterator[Served]:
-    """The platform on its own SQLite file, served in this event loop on a free port."""
+    """The platform on its own SQLite file (a copy of the worker's migrated one), served in
+    this event loop on a free port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = platform_settings(tmp_path).model_copy(update={"public_url": url})
-    async with open_platform(settings, bank_entries, clock=lambda: world.clock()) as platform:
+    async with (
+        sqlite_database(tmp_path / "bankchat.db", migrated_sqlite_file) as engine,
+        open_platform(
+            settings, bank_entries, engine=engine, clock=lambda: world.clock()
+        ) as platform,
+    ):
         app = create_app(platform, background=False)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

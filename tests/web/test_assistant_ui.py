@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Locator, Page, Route, expect
 
 from bankchat.assistant.cards import card, row
-from bankchat.assistant.nlu.pipeline import load_nlu
+from bankchat.assistant.nlu.pipeline import Nlu
 from bankchat.messaging import service as messaging
 from tests.web.conftest import (
     NORDBANK,
@@ -33,10 +33,9 @@ GERMAN_EUROS = re.compile(r"^[-−]?\d{1,3}(\.\d{3})*,\d{2}\xa0€$")
 
 
 @pytest.fixture(scope="session")
-def needs_assistant(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The assistant's NLU, built once per test process up front (it is shared in memory),
-    so no answer waits minutes for a model to be trained."""
-    load_nlu(tmp_path_factory.mktemp("nlu"))
+def needs_assistant(trained_nlu: Nlu) -> None:
+    """The assistant's NLU, loaded up front (once per test process, shared in memory), so
+    no answer waits minutes for a model to be trained."""
 
 
 async def assistant_messages(page: Page, url: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from bankchat.assistant.nlu.classifier import (
 )
 from bankchat.assistant.nlu.examples import PACKAGE_DATA_DIR, load_dataset
 from bankchat.assistant.nlu.intents import Intent
+from bankchat.assistant.nlu.pipeline import Nlu
 from tests.assistant.nlu.tiny_examples import write_tiny_examples
 
 UNSEEN = [
@@ -55,11 +56,9 @@ def tiny_model(tiny_texts: list[TrainingText]) -> IntentModel:
 
 
 @pytest.fixture(scope="module")
-def real_model() -> IntentModel:
-    """bankchat's own model, trained once per test process (shared through load_nlu)."""
-    from bankchat.assistant.nlu.pipeline import load_nlu
-
-    return load_nlu(None).model.intent_model
+def real_model(trained_nlu: Nlu) -> IntentModel:
+    """bankchat's own model (``trained_nlu``, built once and shared)."""
+    return trained_nlu.model.intent_model
 
 
 def test_normalise_folds_case_digits_and_spacing() -> None:
