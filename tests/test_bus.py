@@ -4,6 +4,7 @@ subscriptions, and subjects matched by pattern."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from bankchat.bus import InProcessBus
 from bankchat.events import Event, SyncRequested, Typing
@@ -87,3 +88,42 @@ async def test_a_failing_handler_does_not_stop_its_later_events() -> None:
     await bus.drain()
     assert handled == ["c1", "c2"]
     await bus.close()
+
+
+def test_every_event_survives_its_json_form() -> None:
+    from datetime import date
+
+    from bankchat import events
+
+    samples: list[Event] = [
+        events.PersonCreated(person_id="p"),
+        events.ConnectionLinked(person_id="p", connection_id="c", bank_id="b"),
+        events.ConnectionEnded(person_id="p", connection_id="c", bank_id="b", status="expired"),
+        events.ConsentExpiring(
+            person_id="p", connection_id="c", bank_id="b", valid_until=date(2027, 1, 5), days_left=7
+        ),
+        events.SyncRequested(connection_id="c", reason="webhook"),
+        events.SyncCompleted(
+            person_id="p", connection_id="c", accounts=("a1", "a2"), added=3, modified=1, removed=0
+        ),
+        events.BankNotified(bank_id="b", event_id="e", event_type="card.suspicious", card_id="k"),
+        events.MessageStored(
+            recipient_id="p",
+            message={
+                "id": "m",
+                "conversationId": "c",
+                "seq": 1,
+                "senderId": "q",
+                "clientId": "x",
+                "kind": "text",
+                "body": {"text": "Hallo"},
+                "createdAt": "2026-12-08T10:00:00.000Z",
+            },
+            origin="socket-1",
+        ),
+        events.ReadReceipt(recipient_id="p", conversation_id="c", reader_id="q", seq=4),
+        Typing(recipient_id="p", conversation_id="c", typist_id="q"),
+    ]
+    assert {type(e) for e in samples} == set(events.EVENT_TYPES.values())
+    for event in samples:
+        assert events.from_json(json.loads(json.dumps(events.to_json(event)))) == event

@@ -52,34 +52,34 @@ class PersonCreated(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionLinked(Event):
-    """A person linked accounts at a bank."""
+class ConnectionEvent(Event):
+    """Something that happened to one of a person's bank connections."""
 
-    kind: ClassVar[str] = "banking.connection.linked"
     person_id: str
     connection_id: str
     bank_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionEnded(Event):
+class ConnectionLinked(ConnectionEvent):
+    """A person linked accounts at a bank."""
+
+    kind: ClassVar[str] = "banking.connection.linked"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionEnded(ConnectionEvent):
     """A connection stopped allowing reads: revoked by the person or the bank, or expired."""
 
     kind: ClassVar[str] = "banking.connection.ended"
-    person_id: str
-    connection_id: str
-    bank_id: str
     status: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsentExpiring(Event):
+class ConsentExpiring(ConnectionEvent):
     """A connection's consent ends within days: the person may want to renew it."""
 
     kind: ClassVar[str] = "banking.consent.expiring"
-    person_id: str
-    connection_id: str
-    bank_id: str
     valid_until: date
     days_left: int
 

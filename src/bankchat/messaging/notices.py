@@ -11,6 +11,7 @@ from typing import Any
 
 from bankchat.events import (
     ConnectionEnded,
+    ConnectionEvent,
     ConnectionLinked,
     ConsentExpiring,
     Event,
@@ -20,8 +21,6 @@ from bankchat.messaging import service
 from bankchat.platform import Platform
 
 logger = logging.getLogger(__name__)
-
-ConnectionEvent = ConnectionLinked | ConnectionEnded | ConsentExpiring
 
 # Event -> the notice code the web client renders (see web/static/i18n.js).
 NOTICES: dict[type[ConnectionEvent], str] = {
@@ -35,7 +34,7 @@ def subscribe_notices(platform: Platform) -> Callable[[], None]:
     """Post a notice for every connection event; returns the unsubscribe function."""
 
     async def handle(event: Event) -> None:
-        if not isinstance(event, ConnectionLinked | ConnectionEnded | ConsentExpiring):
+        if not isinstance(event, ConnectionEvent):
             return
         code = NOTICES[type(event)]
         params: dict[str, Any] = {"bank": platform.banks.name_of(event.bank_id)}
