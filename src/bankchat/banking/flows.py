@@ -101,9 +101,7 @@ async def revoke(platform: Platform, tx: Tx, *, person_id: str, connection_id: s
 async def erase_person(platform: Platform, tx: Tx, person_id: str) -> None:
     """End and delete every connection of the person in ``tx``; after the commit their
     consents, and their link attempts, are deleted at the banks."""
-    ended = await service.list_connections(tx.session, person_id)
-    await service.erase_person(platform, tx, person_id)
-    for connection in ended:
+    for connection in await service.erase_person(platform, tx, person_id):
         _delete_at_bank_after_commit(platform, tx, connection)
     tx.after_commit(lambda: purge_abandoned_links(platform))
 

@@ -475,14 +475,16 @@ async def pending_bank_deletions(session: AsyncSession) -> list[str]:
     return list(pending.scalars())
 
 
-async def erase_person(platform: Platform, tx: Tx, person_id: str) -> None:
-    """End every connection of the person and delete their banking rows.
+async def erase_person(platform: Platform, tx: Tx, person_id: str) -> list[Connection]:
+    """End every connection of the person and delete their banking rows; returns the
+    connections it ended.
 
     What still exists at a bank is left as anonymous rows (no person): connections marked
     for deletion there, and link attempts due for ``flows.purge_abandoned_links``.
     """
     session = tx.session
-    for connection in await list_connections(session, person_id):
+    connections = await list_connections(session, person_id)
+    for connection in connections:
         await _end_by_person(platform, tx, connection)
         if connection.bank_deletion_pending:
             connection.person_id = ERASED_PERSON
@@ -493,6 +495,7 @@ async def erase_person(platform: Platform, tx: Tx, person_id: str) -> None:
         .where(LinkAttempt.person_id == person_id)
         .values(person_id=ERASED_PERSON, expires_at=platform.clock())
     )
+    return connections
 
 
 def uses_today(connection: Connection, today: date) -> dict[str, int]:
